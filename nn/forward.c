@@ -1,0 +1,291 @@
+/* forward.c — the workspace (every buffer, planned once) and the inference.
+ *
+ * One OpenMP parallel region runs the whole network; each layer splits its
+ * work with `omp for`, whose implicit barrier orders the layers. Buffers:
+ *   x[2]  block inputs/outputs, ping-pong; stored with zero borders when the
+ *         next block has no expand conv (its depthwise reads it directly)
+ *   e     expand output with zero borders (depthwise input); head output
+ *   d     depthwise output = project input
+ *   small vectors for the SE path, the pooled features and per-thread packs. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "model.h"
+
+struct EffnetWorkspace {
+  const EffnetModel *model;
+  int max_batch, threads;
+  float *x[2], *e, *d;
+  float *pool_part;   /* [threads][max_batch][cmax] */
+  float *pooled;      /* [max_batch][cmax] */
+  float *se1, *se2;   /* [max_batch][se max], [max_batch][cmax] */
+  float *feat;        /* [max_batch][head] */
+  float *pack;        /* [threads][mr * kmax] */
+  size_t cmax, semax, kmax, bytes;
+};
+
+typedef struct { int t, l, b, r; } Pads;
+
+/* A view of n images of size x size x c in buf, with zero borders `pad`. */
+static View make_view(float *buf, int size, int c, Pads pad) {
+  View v;
+  v.h = v.w = size;
+  v.c = c;
+  v.row = (ptrdiff_t)(size + pad.l + pad.r) * c;
+  v.img = (ptrdiff_t)(size + pad.t + pad.b) * v.row;
+  v.data = buf + pad.t * v.row + (ptrdiff_t)pad.l * c;
+  return v;
+}
+
+static size_t view_floats(int size, int c, Pads pad) {
+  return (size_t)(size + pad.t + pad.b) * (size_t)(size + pad.l + pad.r) * (size_t)c;
+}
+
+static Pads block_pads(const Block *b) {
+  Pads p = {b->geom.pad_t, b->geom.pad_l, b->geom.pad_b, b->geom.pad_r};
+  return p;
+}
+
+static const Pads kNoPad = {0, 0, 0, 0};
+
+/* Borders of block i's input: it needs them when it has no expand conv. */
+static Pads input_pads(const EffnetModel *m, int i) {
+  if (i < m->arch.num_blocks && m->blocks[i].spec.expand == 1) return block_pads(&m->blocks[i]);
+  return kNoPad;
+}
+
+/* ---- workspace ---- */
+static void ws_free_buffers(EffnetWorkspace *ws) {
+  free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d);
+  free(ws->pool_part); free(ws->pooled); free(ws->se1); free(ws->se2);
+  free(ws->feat); free(ws->pack);
+}
+
+EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
+                                      size_t errlen) {
+  if (!m) { if (err && errlen) snprintf(err, errlen, "no model given"); return NULL; }
+  if (max_batch < 1 || max_batch > 4096) {
+    if (err && errlen) snprintf(err, errlen, "batch size %d is out of range (1 to 4096)", max_batch);
+    return NULL;
+  }
+  if (num_threads < 0 || num_threads > 1024) {
+    if (err && errlen) snprintf(err, errlen, "thread count %d is out of range (0 = all cores, up to 1024)", num_threads);
+    return NULL;
+  }
+  EffnetWorkspace *ws = calloc(1, sizeof *ws);
+  if (!ws) goto oom;
+  ws->model = m;
+  ws->max_batch = max_batch;
+  ws->threads = num_threads > 0 ? num_threads : omp_get_num_procs();
+
+  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27;
+  xmax = view_floats(m->stem_out, m->arch.stem_ch, input_pads(m, 0));
+  for (int i = 0; i < m->arch.num_blocks; i++) {
+    const Block *b = &m->blocks[i];
+    const BlockSpec *s = &b->spec;
+    size_t xin = view_floats(b->geom.in_size, s->in_ch, input_pads(m, i));
+    size_t xout = view_floats(b->geom.out_size, s->out_ch, input_pads(m, i + 1));
+    size_t ex = s->expand != 1 ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
+    size_t dd = (size_t)b->geom.out_size * b->geom.out_size * s->exp_ch;
+    if (xin > xmax) xmax = xin;
+    if (xout > xmax) xmax = xout;
+    if (ex > emax) emax = ex;
+    if (dd > dmax) dmax = dd;
+    if ((size_t)s->exp_ch > cmax) cmax = s->exp_ch;
+    if ((size_t)s->se_ch > semax) semax = s->se_ch;
+    if ((size_t)s->exp_ch > kmax) kmax = s->exp_ch;
+  }
+  size_t head_out = (size_t)m->head_size * m->head_size * m->arch.head_ch;
+  if (head_out > emax) emax = head_out;
+  if ((size_t)m->arch.head_ch > kmax) kmax = m->arch.head_ch;
+  if ((size_t)m->arch.head_ch > cmax) cmax = m->arch.head_ch;
+
+  size_t B = (size_t)max_batch, T = (size_t)ws->threads;
+  ws->cmax = cmax;
+  ws->semax = semax;
+  ws->kmax = kmax;
+  ws->x[0] = model_alloc_floats(B * xmax);
+  ws->x[1] = model_alloc_floats(B * xmax);
+  ws->e = model_alloc_floats(B * emax);
+  ws->d = model_alloc_floats(B * dmax);
+  ws->pool_part = model_alloc_floats(T * B * cmax);
+  ws->pooled = model_alloc_floats(B * cmax);
+  ws->se1 = model_alloc_floats(B * semax);
+  ws->se2 = model_alloc_floats(B * cmax);
+  ws->feat = model_alloc_floats(B * m->arch.head_ch);
+  ws->pack = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
+  if (!ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->pool_part || !ws->pooled || !ws->se1 ||
+      !ws->se2 || !ws->feat || !ws->pack)
+    goto oom;
+  ws->bytes = sizeof(float) * (B * (2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
+                               T * m->kern->mr * kmax);
+  return ws;
+oom:
+  if (err && errlen)
+    snprintf(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images",
+             max_batch, effnet_variant_name(m->info.variant));
+  if (ws) { ws_free_buffers(ws); free(ws); }
+  return NULL;
+}
+
+void effnet_workspace_free(EffnetWorkspace *ws) {
+  if (!ws) return;
+  ws_free_buffers(ws);
+  free(ws);
+}
+
+size_t effnet_workspace_bytes(const EffnetWorkspace *ws) { return ws ? ws->bytes : 0; }
+
+/* ---- layers (called by every thread of the region) ---- */
+
+/* Zero the border of a padded view (n images); the interior is left alone. */
+static void zero_border(const View *v, Pads pad, int n) {
+  if (pad.t == 0 && pad.l == 0 && pad.b == 0 && pad.r == 0) return;
+  const int rows = v->h + pad.t + pad.b;
+  const size_t row_bytes = (size_t)v->row * sizeof(float);
+#pragma omp for schedule(static)
+  for (int t = 0; t < n * rows; t++) {
+    int img = t / rows, py = t - img * rows;
+    float *row = v->data + img * v->img + (ptrdiff_t)(py - pad.t) * v->row - (ptrdiff_t)pad.l * v->c;
+    if (py < pad.t || py >= pad.t + v->h) {
+      memset(row, 0, row_bytes);
+    } else {
+      memset(row, 0, (size_t)pad.l * v->c * sizeof(float));
+      memset(row + (ptrdiff_t)(pad.l + v->w) * v->c, 0, (size_t)pad.r * v->c * sizeof(float));
+    }
+  }
+}
+
+static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job) {
+  gemm_job_run(m->kern, job, ws->pack + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
+}
+
+/* Depthwise conv (+SiLU) of n images with the SE average pool fused in. */
+static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in,
+                      Pads pad, const View *out, int n) {
+  const int C = b->spec.exp_ch, Ho = out->h, tid = omp_get_thread_num();
+  const int nthreads = omp_get_num_threads();
+  float *part = ws->pool_part + (size_t)tid * ws->max_batch * ws->cmax;
+  for (int i = 0; i < n; i++) memset(part + (size_t)i * ws->cmax, 0, (size_t)C * sizeof(float));
+  DwconvArgs a = {.in_row = in->row, .out_row = out->row, .out_w = out->w, .c = C,
+                  .k = b->spec.kernel, .stride = b->spec.stride, .w = b->dw.w,
+                  .bias = b->dw.bias, .act = ACT_SILU};
+#pragma omp for schedule(static)
+  for (int t = 0; t < n * Ho; t++) {
+    int img = t / Ho, y = t - img * Ho;
+    a.in = in->data + img * in->img - pad.t * in->row - (ptrdiff_t)pad.l * C;
+    a.out = out->data + img * out->img;
+    m->kern->dwconv(&a, y, y + 1, part + (size_t)img * ws->cmax);
+  }
+  /* the barrier above makes every partial sum visible */
+  const float inv = 1.0f / (float)(Ho * out->w);
+#pragma omp for schedule(static)
+  for (int t = 0; t < n * C; t++) {
+    int img = t / C, ch = t - img * C;
+    float s = 0.0f;
+    for (int th = 0; th < nthreads; th++)
+      s += ws->pool_part[((size_t)th * ws->max_batch + img) * ws->cmax + ch];
+    ws->pooled[(size_t)img * ws->cmax + ch] = s * inv;
+  }
+}
+
+static View vec_view(float *data, int c, ptrdiff_t stride) {
+  View v = {data, 1, 1, c, stride, stride};
+  return v;
+}
+
+static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, const View *in,
+                          const View *out, int n) {
+  const Block *b = &m->blocks[i];
+  const BlockSpec *s = &b->spec;
+  Pads pad = block_pads(b);
+  View dw_in = *in;
+  if (s->expand != 1) {
+    dw_in = make_view(ws->e, b->geom.in_size, s->exp_ch, pad);
+    zero_border(&dw_in, pad, n);
+    GemmJob ex = {.n = n, .a = in, .w = &b->expand, .act = ACT_SILU, .c = &dw_in};
+    gemm(m, ws, &ex);
+  }
+  View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
+  depthwise(m, ws, b, &dw_in, pad, &d, n);
+
+  View pooled = vec_view(ws->pooled, s->exp_ch, (ptrdiff_t)ws->cmax);
+  View se1 = vec_view(ws->se1, s->se_ch, (ptrdiff_t)ws->semax);
+  View se2 = vec_view(ws->se2, s->exp_ch, (ptrdiff_t)ws->cmax);
+  GemmJob r = {.n = n, .a = &pooled, .w = &b->se_reduce, .act = ACT_SILU, .c = &se1};
+  gemm(m, ws, &r);
+  GemmJob e = {.n = n, .a = &se1, .w = &b->se_expand, .act = ACT_SIGMOID, .c = &se2};
+  gemm(m, ws, &e);
+
+  /* project, with the SE gate applied while packing A, and the residual */
+  GemmJob p = {.n = n, .a = &d, .a_scale = ws->se2, .a_scale_stride = (ptrdiff_t)ws->cmax,
+               .w = &b->project, .act = ACT_NONE, .c = out, .res = s->residual ? in : NULL};
+  gemm(m, ws, &p);
+}
+
+/* Head conv + SiLU, global average pool, classifier. */
+static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n) {
+  const int C = m->arch.head_ch, hw = m->head_size * m->head_size;
+  View h = make_view(ws->e, m->head_size, C, kNoPad);
+  GemmJob hj = {.n = n, .a = in, .w = &m->head, .act = ACT_SILU, .c = &h};
+  gemm(m, ws, &hj);
+  const float inv = 1.0f / (float)hw;
+#pragma omp for schedule(static)
+  for (int t = 0; t < n * C; t++) {
+    int img = t / C, ch = t - img * C;
+    const float *p = h.data + img * h.img + ch;
+    float s = 0.0f;
+    for (int i = 0; i < hw; i++) s += p[(size_t)i * C];
+    ws->feat[(size_t)img * C + ch] = s * inv;
+  }
+  View feat = vec_view(ws->feat, C, C);
+  View out = vec_view(logits, m->info.num_classes, m->info.num_classes);
+  GemmJob cj = {.n = n, .a = &feat, .w = &m->classifier, .act = ACT_NONE, .c = &out};
+  gemm(m, ws, &cj);
+}
+
+static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n,
+                            float *logits) {
+  Pads in_pad = input_pads(m, 0);
+  View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
+  zero_border(&x, in_pad, n);
+  GemmJob stem = {.n = n, .src = input, .src_size = m->input_size, .stride = 2,
+                  .pad_t = m->stem_pad_t, .pad_l = m->stem_pad_l, .w = &m->stem,
+                  .act = ACT_SILU, .c = &x};
+  gemm(m, ws, &stem);
+  int cur = 0;
+  for (int i = 0; i < m->arch.num_blocks; i++) {
+    const Block *b = &m->blocks[i];
+    Pads out_pad = input_pads(m, i + 1);
+    View y = make_view(ws->x[1 - cur], b->geom.out_size, b->spec.out_ch, out_pad);
+    zero_border(&y, out_pad, n);
+    block_forward(m, ws, i, &x, &y, n);
+    x = y;
+    cur = 1 - cur;
+  }
+  head_forward(m, ws, &x, logits, n);
+}
+
+int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
+                   char *err, size_t errlen) {
+  if (!m || !ws || !input || !logits || n < 0) {
+    if (err && errlen) snprintf(err, errlen, "effnet_forward: missing model, workspace, input or output");
+    return -1;
+  }
+  if (ws->model != m) {
+    if (err && errlen) snprintf(err, errlen, "effnet_forward: the workspace was planned for another model");
+    return -1;
+  }
+  const size_t in_img = (size_t)3 * m->input_size * m->input_size;
+  for (int done = 0; done < n; done += ws->max_batch) {
+    int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
+    const float *in = input + (size_t)done * in_img;
+    float *out = logits + (size_t)done * m->info.num_classes;
+#pragma omp parallel num_threads(ws->threads)
+    network_forward(m, ws, in, chunk, out);
+  }
+  return 0;
+}

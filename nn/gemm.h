@@ -1,0 +1,36 @@
+/* gemm.h — the GEMM driver behind every 1x1 convolution, the stem, the
+ * squeeze-excitation layers and the classifier: tiling, A-packing (which also
+ * applies the per-image SE scale and the stem's im2col), threading. */
+#ifndef EFFNET_GEMM_H
+#define EFFNET_GEMM_H
+
+#include "model.h"
+
+/* An NHWC activation tensor: pixel (n, y, x) starts at
+ * data + n*img + y*row + x*c. Padded tensors point data at the interior. */
+typedef struct {
+  float *data;
+  int h, w, c;
+  ptrdiff_t row, img;
+} View;
+
+/* C = act(A * W + bias) (+ res), M = n*h*w rows (pixels), over n images. */
+typedef struct {
+  int n;
+  const View *a;          /* A rows: pixels of a, K = a->c channels; NULL with im2col */
+  const float *a_scale;   /* optional: channel k of image i scaled by a_scale[i*a_scale_stride + k] */
+  ptrdiff_t a_scale_stride;
+  /* stem (a == NULL): A = im2col of planar float images [n][3][src_size][src_size], 3x3 kernel */
+  const float *src;
+  int src_size, stride, pad_t, pad_l;
+  const PackedGemm *w;
+  Activation act;
+  const View *c;          /* output, c->h x c->w pixels, w->N channels */
+  const View *res;        /* optional residual, same shape as c */
+} GemmJob;
+
+/* Run inside an OpenMP parallel region (worksharing inside; every thread
+ * must call it). pack: this thread's buffer of kern->mr * K floats. */
+void gemm_job_run(const Kernels *kern, const GemmJob *job, float *pack);
+
+#endif

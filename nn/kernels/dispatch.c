@@ -1,0 +1,61 @@
+/* dispatch.c — which kernels run: chosen once, at model load, from what the
+ * CPU (and the OS, which must save the wide registers) supports. One binary
+ * therefore runs on any x86-64, and the portable path on anything else. */
+#include "kernels.h"
+#include "../effnet.h"
+
+#include <stddef.h>
+
+static const Kernels kScalar = {
+  .name = "scalar", .mr = EFFNET_SCALAR_MR, .nv = 1,
+  .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar, .vact = effnet_vact_scalar,
+};
+
+#if defined(EFFNET_HAVE_X86)
+static const Kernels kAvx2 = {
+  .name = "avx2", .mr = EFFNET_AVX2_MR, .nv = 1,
+  .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_avx2, .vact = effnet_vact_avx2,
+};
+static const Kernels kAvx512 = {
+  .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = 2,
+  .gemm = effnet_gemm_12x32_avx512, .dwconv = effnet_dwconv_avx512, .vact = effnet_vact_avx512,
+};
+#endif
+
+int effnet_isa_supported(EffnetIsa isa) {
+  switch (isa) {
+    case EFFNET_ISA_AUTO:
+    case EFFNET_ISA_SCALAR: return 1;
+#if defined(EFFNET_HAVE_X86)
+    /* __builtin_cpu_supports also checks that the OS enabled the registers (XCR0). */
+    case EFFNET_ISA_AVX2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case EFFNET_ISA_AVX512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("fma");
+#endif
+    default: return 0;
+  }
+}
+
+EffnetIsa effnet_isa_best(void) {
+  if (effnet_isa_supported(EFFNET_ISA_AVX512)) return EFFNET_ISA_AVX512;
+  if (effnet_isa_supported(EFFNET_ISA_AVX2)) return EFFNET_ISA_AVX2;
+  return EFFNET_ISA_SCALAR;
+}
+
+const Kernels *effnet_kernels_for(int isa) {
+  if (isa == EFFNET_ISA_AUTO) isa = effnet_isa_best();
+  if (!effnet_isa_supported((EffnetIsa)isa)) return NULL;
+  switch (isa) {
+    case EFFNET_ISA_SCALAR: return &kScalar;
+#if defined(EFFNET_HAVE_X86)
+    case EFFNET_ISA_AVX2: return &kAvx2;
+    case EFFNET_ISA_AVX512: return &kAvx512;
+#endif
+    default: return NULL;
+  }
+}

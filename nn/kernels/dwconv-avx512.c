@@ -1,0 +1,85 @@
+/* dwconv-avx512.c — depthwise k x k convolution (k = 3 or 5, stride 1 or 2)
+ * on NHWC data, 16 channels per vector.
+ *
+ * For each output row and 16-channel group, outputs are computed 8 at a time:
+ * each input pixel of the needed strip is loaded once per kernel row and
+ * reused by every output that sees it (stride 1: 8+k-1 loads for 8k FMAs).
+ * The input is pre-padded (zero borders), so there are no edge cases; bias,
+ * activation and the squeeze-excitation pooling sum are fused in. */
+#include <immintrin.h>
+
+#include "kernels.h"
+#include "vmath-avx512.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* XB outputs starting at column x, channels c0..c0+15 (mask m). */
+ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *in_row0, float *out_row, int x,
+                              int c0, __mmask16 m, __m512 bias, const int XB, const int K,
+                              const int S, const Activation ACT, int cpad) {
+  const int C = a->c;
+  enum { NIN_MAX = 7 * 2 + 5 };
+  __m512 acc[8];
+#pragma GCC unroll 8
+  for (int j = 0; j < XB; j++) acc[j] = bias;
+  const int nin = (XB - 1) * S + K;
+#pragma GCC unroll 5
+  for (int ky = 0; ky < K; ky++) {
+    const float *ir = in_row0 + (ptrdiff_t)ky * a->in_row + (ptrdiff_t)x * S * C + c0;
+    __m512 iv[NIN_MAX];
+#pragma GCC unroll 19
+    for (int p = 0; p < nin; p++) iv[p] = _mm512_maskz_loadu_ps(m, ir + (ptrdiff_t)p * C);
+    const float *wr = a->w + (ptrdiff_t)ky * K * cpad + c0;
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++) {
+      __m512 wv = _mm512_load_ps(wr + (ptrdiff_t)kx * cpad);
+#pragma GCC unroll 8
+      for (int j = 0; j < XB; j++) acc[j] = _mm512_fmadd_ps(iv[j * S + kx], wv, acc[j]);
+    }
+  }
+  __m512 sum = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int j = 0; j < XB; j++) {
+    __m512 v = v16_act(acc[j], ACT);
+    _mm512_mask_storeu_ps(out_row + (ptrdiff_t)(x + j) * C + c0, m, v);
+    sum = _mm512_add_ps(sum, v);
+  }
+  return sum;
+}
+
+ALWAYS_INLINE void dw_rows(const DwconvArgs *a, int y0, int y1, float *pool, const int K,
+                           const int S, const Activation ACT) {
+  const int C = a->c, W = a->out_w, cpad = (C + 15) / 16 * 16;
+  for (int y = y0; y < y1; y++) {
+    const float *in_row0 = a->in + (ptrdiff_t)y * S * a->in_row;
+    float *out_row = a->out + (ptrdiff_t)y * a->out_row;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+      __mmask16 m = v16_mask(C - c0);
+      __m512 bias = _mm512_load_ps(a->bias + c0);
+      __m512 psum = _mm512_setzero_ps();
+      int x = 0;
+      for (; x + 8 <= W; x += 8)
+        psum = _mm512_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, bias, 8, K, S, ACT, cpad));
+      for (; x < W; x++)
+        psum = _mm512_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, bias, 1, K, S, ACT, cpad));
+      if (pool) _mm512_mask_storeu_ps(pool + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pool + c0), psum));
+    }
+  }
+}
+
+#define DW_CASE(K, S)                                                             \
+  case K * 10 + S:                                                                \
+    if (a->act == ACT_SILU) dw_rows(a, y0, y1, pool, K, S, ACT_SILU);              \
+    else if (a->act == ACT_SIGMOID) dw_rows(a, y0, y1, pool, K, S, ACT_SIGMOID);   \
+    else dw_rows(a, y0, y1, pool, K, S, ACT_NONE);                                 \
+    return;
+
+void effnet_dwconv_avx512(const DwconvArgs *a, int y0, int y1, float *pool) {
+  switch (a->k * 10 + a->stride) {
+    DW_CASE(3, 1)
+    DW_CASE(3, 2)
+    DW_CASE(5, 1)
+    DW_CASE(5, 2)
+    default: effnet_dwconv_scalar(a, y0, y1, pool); return; /* no EfficientNet layer */
+  }
+}

@@ -1,0 +1,96 @@
+/* kernels.h — the compute kernels and their CPU dispatch table.
+ *
+ * Every family has a portable C version (kernels/FAMILY-scalar.c) and, on x86-64,
+ * AVX2+FMA and AVX-512 versions compiled with their own -m flags. The table
+ * is filled once, at model load, from the CPU's features (cpu.c); nothing else
+ * in the engine knows which ISA runs.
+ *
+ * Activations are NHWC (channels contiguous). 1x1 convolutions are GEMMs
+ * C[M,N] = A[M,K] * B[K,N] with M = pixels, K = input channels, N = output
+ * channels; B is packed at load into panels of 16 columns (zero padded).
+ */
+#ifndef EFFNET_KERNELS_H
+#define EFFNET_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { ACT_NONE = 0, ACT_SILU, ACT_SIGMOID } Activation;
+
+/* GEMM B layout: panel p (columns 16p .. 16p+15) is K rows of 16 floats,
+ * panel p starts at b + p * K * 16. */
+#define GEMM_NR 16
+#define GEMM_MR_MAX 16
+#define GEMM_NV_MAX 4  /* panels one micro-kernel call may cover */
+
+/* Micro-kernel: for rows i < MR and columns j < 16*nv,
+ *   acc = sum_k a[k*MR + i] * panel[j/16][k*16 + j%16]
+ * then for i < mr, j < ncols:
+ *   v = act(acc + bias[j]) (+ res_rows[i][j] when res_rows != NULL);
+ *   c_rows[i][j] = v.
+ * a is the packed A tile ([K][MR], rows >= mr zero filled).
+ * Panels are `panel_stride` floats apart. ncols <= 16*nv. */
+typedef void (*GemmUkernelFn)(int K, const float *a, const float *b, size_t panel_stride, int nv,
+                              int mr, int ncols, float *const *c_rows, const float *bias,
+                              Activation act, const float *const *res_rows);
+
+/* Depthwise convolution, one image, output rows [y0, y1).
+ * in: padded input; pixel (py, px) of the padded image at in + py*in_row + px*c.
+ * Output pixel (y, x) = act(bias + sum_{ky,kx} in(y*stride+ky, x*stride+kx) * w[(ky*k+kx)*cpad + ch]),
+ * stored at out + y*out_row + x*c. w has cpad = round_up(c, 16) floats per tap.
+ * When pool != NULL, pool[ch] += the sum of this call's outputs of channel ch. */
+typedef struct {
+  const float *in;
+  ptrdiff_t in_row;
+  float *out;
+  ptrdiff_t out_row;
+  int out_w, c, k, stride;
+  const float *w, *bias;
+  Activation act;
+} DwconvArgs;
+typedef void (*DwconvFn)(const DwconvArgs *a, int y0, int y1, float *pool);
+
+/* y[i] = act(x[i]) for n floats (may alias). */
+typedef void (*VactFn)(const float *x, float *y, size_t n, Activation act);
+
+typedef struct {
+  const char *name;        /* "scalar", "avx2", "avx512" */
+  int mr;                  /* rows per micro-kernel call */
+  int nv;                  /* preferred panels per micro-kernel call */
+  GemmUkernelFn gemm;
+  DwconvFn dwconv;
+  VactFn vact;
+} Kernels;
+
+/* Every ISA's kernels, named family_shape_isa (XNNPACK style). */
+#define EFFNET_SCALAR_MR 4
+void effnet_gemm_4x16_scalar(int K, const float *a, const float *b, size_t panel_stride, int nv,
+                             int mr, int ncols, float *const *c_rows, const float *bias,
+                             Activation act, const float *const *res_rows);
+void effnet_dwconv_scalar(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
+
+#if defined(EFFNET_HAVE_X86)
+#define EFFNET_AVX2_MR 6
+void effnet_gemm_6x16_avx2(int K, const float *a, const float *b, size_t panel_stride, int nv,
+                           int mr, int ncols, float *const *c_rows, const float *bias,
+                           Activation act, const float *const *res_rows);
+void effnet_dwconv_avx2(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
+
+#define EFFNET_AVX512_MR 12
+void effnet_gemm_12x32_avx512(int K, const float *a, const float *b, size_t panel_stride, int nv,
+                              int mr, int ncols, float *const *c_rows, const float *bias,
+                              Activation act, const float *const *res_rows);
+void effnet_dwconv_avx512(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
+#endif
+
+/* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build
+ * or this CPU lacks it. */
+const Kernels *effnet_kernels_for(int isa);
+
+/* Reference scalar activation, shared by all paths' tails and the tests. */
+float effnet_act_ref(float x, Activation act);
+
+#endif

@@ -1,0 +1,621 @@
+/* loader.c — from the weights people have to a runnable model.
+ *
+ * 1. find the tensors (a .safetensors file, or a folder with model.safetensors),
+ * 2. tell the naming scheme (torchvision or timm) and the variant from the
+ *    tensor shapes alone, read config.json when it sits beside the weights,
+ * 3. fetch every tensor with its expected shape (any float dtype, upcast),
+ * 4. fold BatchNorm into the conv before it, and pack for the kernels.
+ * Every failure is one sentence naming the file and the tensor. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "json.h"
+#include "model.h"
+#include "safetensors.h"
+
+static const float kImageNetMean[3] = {0.485f, 0.456f, 0.406f};
+static const float kImageNetStd[3] = {0.229f, 0.224f, 0.225f};
+
+/* Where tensors come from: a checkpoint file, or a seeded generator. */
+typedef struct {
+  StFile *st;           /* NULL for random weights */
+  uint64_t rng;
+  const char *file;     /* for messages */
+  EffnetNaming naming;
+  int variant;
+  long long params;
+  unsigned dtypes;      /* bit per StDtype seen */
+  char *err;
+  size_t errlen;
+} Loader;
+
+static int fail(Loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(Loader *L, const char *fmt, ...) {
+  if (L->err && L->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->err, L->errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape) {
+  size_t o = (size_t)snprintf(buf, len, "[");
+  for (int i = 0; i < ndim && o < len; i++)
+    o += (size_t)snprintf(buf + o, len - o, i ? ", %lld" : "%lld", (long long)shape[i]);
+  if (o < len) snprintf(buf + o, len - o, "]");
+}
+
+/* ---- random weights (benchmarks): xorshift64*, uniform with the variance of
+ * a Kaiming-normal init so activations keep a sane range ---- */
+static float rand_uniform(Loader *L) {
+  L->rng ^= L->rng >> 12;
+  L->rng ^= L->rng << 25;
+  L->rng ^= L->rng >> 27;
+  uint64_t r = L->rng * 0x2545F4914F6CDD1DULL;
+  return (float)((r >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+static void fill_random(Loader *L, const char *name, int ndim, const int64_t *shape, float *out,
+                        int64_t numel) {
+  const char *dot = strrchr(name, '.');
+  const char *leaf = dot ? dot + 1 : name;
+  if (ndim == 1) {
+    float base = !strcmp(leaf, "running_var") || !strcmp(leaf, "weight") ? 1.0f : 0.0f;
+    for (int64_t i = 0; i < numel; i++) out[i] = base + 0.1f * rand_uniform(L);
+    return;
+  }
+  int64_t fan_in = 1;
+  for (int i = 1; i < ndim; i++) fan_in *= shape[i];
+  float a = sqrtf(6.0f / (float)fan_in); /* uniform(-a, a) has variance 2/fan_in */
+  for (int64_t i = 0; i < numel; i++) out[i] = a * rand_uniform(L);
+}
+
+/* Fetch tensor `name` with exactly this shape as float32 (malloc'd). */
+static float *fetch(Loader *L, const char *name, int ndim, const int64_t *shape, int is_param) {
+  int64_t numel = 1;
+  for (int i = 0; i < ndim; i++) numel *= shape[i];
+  float *out = malloc((size_t)(numel ? numel : 1) * sizeof(float));
+  if (!out) {
+    fail(L, "%s: out of memory reading tensor '%s'", L->file, name);
+    return NULL;
+  }
+  if (!L->st) {
+    fill_random(L, name, ndim, shape, out, numel);
+  } else {
+    const StTensor *t = st_find(L->st, name);
+    char want[96], got[96];
+    if (!t) {
+      fail(L, "%s: missing tensor '%s' (EfficientNet-%s in %s naming needs it)", L->file, name,
+           effnet_variant_name(L->variant), effnet_naming_name(L->naming));
+      goto error;
+    }
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
+    if (!same) {
+      shape_str(want, sizeof want, ndim, shape);
+      shape_str(got, sizeof got, t->ndim, t->shape);
+      fail(L, "%s: tensor '%s' has shape %s but EfficientNet-%s needs %s", L->file, name, got,
+           effnet_variant_name(L->variant), want);
+      goto error;
+    }
+    if (st_to_f32(t, out) != 0) {
+      fail(L, "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16", L->file, name,
+           st_dtype_name(t->dtype));
+      goto error;
+    }
+    for (int64_t i = 0; i < numel; i++) {
+      if (!isfinite(out[i])) {
+        fail(L, "%s: tensor '%s' holds a non-finite value (NaN or infinity) at index %lld", L->file,
+             name, (long long)i);
+        goto error;
+      }
+    }
+    L->dtypes |= 1u << t->dtype;
+  }
+  if (is_param) L->params += numel;
+  return out;
+error:
+  free(out);
+  return NULL;
+}
+
+/* ---- tensor names ---- */
+typedef struct {
+  char expand[96], expand_bn[96], dw[96], dw_bn[96], se_reduce[96], se_expand[96], project[96],
+      project_bn[96];
+} BlockNames;
+
+static void block_names(EffnetNaming naming, const BlockSpec *s, BlockNames *n) {
+  char p[48];
+#define SET(field, suffix) snprintf(n->field, sizeof n->field, "%s%s", p, suffix)
+  if (naming == EFFNET_NAMING_TIMM) {
+    snprintf(p, sizeof p, "blocks.%d.%d.", s->stage, s->index);
+    if (s->expand == 1) { /* timm's DepthwiseSeparableConv: conv_pw is the PROJECT conv */
+      SET(dw, "conv_dw"); SET(dw_bn, "bn1"); SET(project, "conv_pw"); SET(project_bn, "bn2");
+    } else {
+      SET(expand, "conv_pw"); SET(expand_bn, "bn1"); SET(dw, "conv_dw"); SET(dw_bn, "bn2");
+      SET(project, "conv_pwl"); SET(project_bn, "bn3");
+    }
+    SET(se_reduce, "se.conv_reduce");
+    SET(se_expand, "se.conv_expand");
+  } else {
+    snprintf(p, sizeof p, "features.%d.%d.block.", s->stage + 1, s->index);
+    int i = 0;
+    if (s->expand != 1) { SET(expand, "0.0"); SET(expand_bn, "0.1"); i = 1; }
+    char part[16];
+    snprintf(part, sizeof part, "%d.0", i); SET(dw, part);
+    snprintf(part, sizeof part, "%d.1", i); SET(dw_bn, part);
+    snprintf(part, sizeof part, "%d.fc1", i + 1); SET(se_reduce, part);
+    snprintf(part, sizeof part, "%d.fc2", i + 1); SET(se_expand, part);
+    snprintf(part, sizeof part, "%d.0", i + 2); SET(project, part);
+    snprintf(part, sizeof part, "%d.1", i + 2); SET(project_bn, part);
+  }
+#undef SET
+}
+
+static const char *stem_name(EffnetNaming n) { return n == EFFNET_NAMING_TIMM ? "conv_stem" : "features.0.0"; }
+static const char *stem_bn_name(EffnetNaming n) { return n == EFFNET_NAMING_TIMM ? "bn1" : "features.0.1"; }
+static const char *head_name(EffnetNaming n) { return n == EFFNET_NAMING_TIMM ? "conv_head" : "features.8.0"; }
+static const char *head_bn_name(EffnetNaming n) { return n == EFFNET_NAMING_TIMM ? "bn2" : "features.8.1"; }
+static const char *classifier_name(EffnetNaming n) { return n == EFFNET_NAMING_TIMM ? "classifier" : "classifier.1"; }
+
+/* ---- BatchNorm folding ---- */
+
+/* Fetch BN `prefix` (weight, bias, running_mean, running_var) of n channels
+ * and turn it into a per-channel scale and shift: y = x*scale + shift. */
+static int fetch_bn(Loader *L, const char *prefix, int n, float eps, double *scale, double *shift) {
+  static const char *const parts[4] = {"weight", "bias", "running_mean", "running_var"};
+  float *v[4] = {0};
+  int64_t shape[1] = {n};
+  int rc = -1;
+  for (int i = 0; i < 4; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", prefix, parts[i]);
+    if (!(v[i] = fetch(L, name, 1, shape, i < 2))) goto out;
+  }
+  for (int c = 0; c < n; c++) {
+    if (v[3][c] + eps <= 0.0f) {
+      fail(L, "%s: '%s.running_var' is negative at channel %d", L->file, prefix, c);
+      goto out;
+    }
+    scale[c] = v[0][c] / sqrt((double)v[3][c] + eps);
+    shift[c] = v[1][c] - v[2][c] * scale[c];
+  }
+  rc = 0;
+out:
+  for (int i = 0; i < 4; i++) free(v[i]);
+  return rc;
+}
+
+/* A conv of shape [N][K...] (K = everything after dim 0) followed by BN, into
+ * GEMM weights with the BN folded in. */
+static int load_conv_bn_gemm(Loader *L, const char *conv, const char *bn, int ndim,
+                             const int64_t *shape, float eps, PackedGemm *g) {
+  int N = (int)shape[0], K = 1;
+  for (int i = 1; i < ndim; i++) K *= (int)shape[i];
+  char name[128];
+  snprintf(name, sizeof name, "%s.weight", conv);
+  double *scale = malloc(sizeof(double) * 2 * (size_t)N);
+  float *w = scale ? fetch(L, name, ndim, shape, 1) : NULL;
+  int rc = -1;
+  if (!w) goto out;
+  if (fetch_bn(L, bn, N, eps, scale, scale + N) != 0) goto out;
+  if (packed_gemm_alloc(g, K, N) != 0) { fail(L, "%s: out of memory", L->file); goto out; }
+  for (int n = 0; n < N; n++) {
+    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, (float)scale[n]);
+    g->bias[n] = (float)scale[N + n];
+  }
+  rc = 0;
+out:
+  if (!scale) fail(L, "%s: out of memory", L->file);
+  free(w);
+  free(scale);
+  return rc;
+}
+
+/* A layer with its own bias and no BN (SE convs, classifier): weight [N][K(,1,1)]. */
+static int load_linear(Loader *L, const char *prefix, int N, int K, int conv, PackedGemm *g) {
+  char name[128];
+  int64_t wshape[4] = {N, K, 1, 1}, bshape[1] = {N};
+  snprintf(name, sizeof name, "%s.weight", prefix);
+  float *w = fetch(L, name, conv ? 4 : 2, wshape, 1), *b = NULL;
+  int rc = -1;
+  if (!w) goto out;
+  snprintf(name, sizeof name, "%s.bias", prefix);
+  if (!(b = fetch(L, name, 1, bshape, 1))) goto out;
+  if (packed_gemm_alloc(g, K, N) != 0) { fail(L, "%s: out of memory", L->file); goto out; }
+  for (int n = 0; n < N; n++) {
+    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, 1.0f);
+    g->bias[n] = b[n];
+  }
+  rc = 0;
+out:
+  free(w);
+  free(b);
+  return rc;
+}
+
+static int load_dw(Loader *L, const char *conv, const char *bn, int C, int k, float eps, DwWeights *d) {
+  char name[128];
+  int64_t shape[4] = {C, 1, k, k};
+  int cpad = (C + 15) / 16 * 16, rc = -1;
+  snprintf(name, sizeof name, "%s.weight", conv);
+  double *scale = malloc(sizeof(double) * 2 * (size_t)C);
+  float *w = scale ? fetch(L, name, 4, shape, 1) : NULL;
+  if (!w) goto out;
+  if (fetch_bn(L, bn, C, eps, scale, scale + C) != 0) goto out;
+  d->c = C;
+  d->k = k;
+  d->w = model_alloc_floats((size_t)k * k * cpad);
+  d->bias = model_alloc_floats((size_t)cpad);
+  if (!d->w || !d->bias) { fail(L, "%s: out of memory", L->file); goto out; }
+  for (int c = 0; c < C; c++) {
+    for (int t = 0; t < k * k; t++) d->w[(size_t)t * cpad + c] = w[(size_t)c * k * k + t] * (float)scale[c];
+    d->bias[c] = (float)scale[C + c];
+  }
+  rc = 0;
+out:
+  if (!scale) fail(L, "%s: out of memory", L->file);
+  free(w);
+  free(scale);
+  return rc;
+}
+
+static int load_block(Loader *L, Block *b, float eps) {
+  const BlockSpec *s = &b->spec;
+  BlockNames n;
+  memset(&n, 0, sizeof n);
+  block_names(L->naming, s, &n);
+  if (s->expand != 1) {
+    int64_t shape[4] = {s->exp_ch, s->in_ch, 1, 1};
+    if (load_conv_bn_gemm(L, n.expand, n.expand_bn, 4, shape, eps, &b->expand) != 0) return -1;
+  }
+  if (load_dw(L, n.dw, n.dw_bn, s->exp_ch, s->kernel, eps, &b->dw) != 0) return -1;
+  if (load_linear(L, n.se_reduce, s->se_ch, s->exp_ch, 1, &b->se_reduce) != 0) return -1;
+  if (load_linear(L, n.se_expand, s->exp_ch, s->se_ch, 1, &b->se_expand) != 0) return -1;
+  int64_t pshape[4] = {s->out_ch, s->exp_ch, 1, 1};
+  return load_conv_bn_gemm(L, n.project, n.project_bn, 4, pshape, eps, &b->project);
+}
+
+/* ---- naming scheme and variant from the shapes ---- */
+static int detect_naming(Loader *L) {
+  if (st_find(L->st, "features.0.0.weight")) L->naming = EFFNET_NAMING_TORCHVISION;
+  else if (st_find(L->st, "conv_stem.weight")) L->naming = EFFNET_NAMING_TIMM;
+  else
+    return fail(L, "%s: not an EfficientNet checkpoint in torchvision or timm naming "
+                   "(it has no 'features.0.0.weight' or 'conv_stem.weight' tensor)", L->file);
+  return 0;
+}
+
+static int count_blocks(Loader *L, int stage) {
+  int j = 0;
+  for (;; j++) {
+    char name[96];
+    if (L->naming == EFFNET_NAMING_TIMM) snprintf(name, sizeof name, "blocks.%d.%d.conv_dw.weight", stage, j);
+    else snprintf(name, sizeof name, "features.%d.%d.block.0.0.weight", stage + 1, j);
+    if (!st_find(L->st, name) || j >= EFFNET_MAX_BLOCKS) return j;
+  }
+}
+
+static int64_t dim0(Loader *L, const char *prefix) {
+  char name[96];
+  snprintf(name, sizeof name, "%s.weight", prefix);
+  const StTensor *t = st_find(L->st, name);
+  return t && t->ndim >= 1 ? t->shape[0] : -1;
+}
+
+/* Returns the variant the shapes say, or -1 with a description in `desc`. */
+static int infer_variant(Loader *L, char *desc, size_t len) {
+  int reps[EFFNET_NUM_STAGES];
+  int64_t stem = dim0(L, stem_name(L->naming)), head = dim0(L, head_name(L->naming));
+  for (int s = 0; s < EFFNET_NUM_STAGES; s++) reps[s] = count_blocks(L, s);
+  for (int v = 0; v < EFFNET_NUM_VARIANTS; v++) {
+    ArchSpec a;
+    arch_build(v, &a);
+    int ok = a.stem_ch == stem && a.head_ch == head;
+    for (int s = 0; ok && s < EFFNET_NUM_STAGES; s++) ok = a.repeats[s] == reps[s];
+    if (ok) return v;
+  }
+  snprintf(desc, len, "stem %lld channels, blocks per stage %d,%d,%d,%d,%d,%d,%d, head %lld channels",
+           (long long)stem, reps[0], reps[1], reps[2], reps[3], reps[4], reps[5], reps[6], (long long)head);
+  return -1;
+}
+
+/* ---- config.json (timm hub layout) ---- */
+static int read_file(const char *path, char **data, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  char *buf = NULL;
+  size_t cap = 0, n = 0;
+  for (;;) {
+    if (n + 4096 > cap) {
+      if (cap > (16u << 20)) { free(buf); fclose(f); return -2; } /* no config is that big */
+      cap = cap ? cap * 2 : 8192;
+      char *nb = realloc(buf, cap);
+      if (!nb) { free(buf); fclose(f); return -1; }
+      buf = nb;
+    }
+    size_t r = fread(buf + n, 1, cap - n, f);
+    n += r;
+    if (r == 0) break;
+  }
+  fclose(f);
+  *data = buf;
+  *len = n;
+  return 0;
+}
+
+static int config_floats(Loader *L, const char *cfg, const JsonValue *obj, const char *key, float *out,
+                         int n) {
+  const JsonValue *v = json_get(obj, key);
+  if (!v || v->type == JSON_NULL) return 0;
+  if (v->type != JSON_ARRAY || (int)v->count != n)
+    return fail(L, "%s: '%s' must be an array of %d numbers", cfg, key, n);
+  for (int i = 0; i < n; i++) {
+    const JsonValue *x = json_at(v, (size_t)i);
+    if (!x || x->type != JSON_NUMBER) return fail(L, "%s: '%s' must be an array of %d numbers", cfg, key, n);
+    out[i] = (float)x->number;
+  }
+  return 1;
+}
+
+/* Fills info fields from config.json. Returns 1 when read, 0 when absent, -1 on error. */
+static int read_config(Loader *L, const char *cfg, EffnetModel *m, int *cfg_input, int *cfg_classes,
+                       int *cfg_variant) {
+  char *text = NULL;
+  size_t len = 0;
+  int r = read_file(cfg, &text, &len);
+  if (r == -1) return 0;
+  if (r == -2) return fail(L, "%s: file is too large to be a model config", cfg);
+  char jerr[256];
+  JsonDoc *doc = json_parse(text, len, jerr, sizeof jerr);
+  free(text);
+  if (!doc) return fail(L, "%s: %s", cfg, jerr);
+  int rc = -1;
+  const JsonValue *root = json_root(doc);
+  if (root->type != JSON_OBJECT) { fail(L, "%s: expected a JSON object", cfg); goto out; }
+  const JsonValue *arch = json_get(root, "architecture");
+  if (arch && arch->type == JSON_STRING) {
+    snprintf(m->architecture, sizeof m->architecture, "%s", arch->string);
+    if (!strstr(arch->string, "efficientnet_b")) {
+      fail(L, "%s: architecture '%s' is not an EfficientNet B0-B7", cfg, arch->string);
+      goto out;
+    }
+    *cfg_variant = effnet_variant_from_name(strstr(arch->string, "efficientnet_b") + 13);
+  }
+  const JsonValue *nc = json_get(root, "num_classes");
+  if (nc && nc->type == JSON_NUMBER) *cfg_classes = (int)nc->number;
+  const JsonValue *pc = json_get(root, "pretrained_cfg");
+  if (pc && pc->type == JSON_OBJECT) {
+    float size[3];
+    int got = config_floats(L, cfg, pc, "input_size", size, 3);
+    if (got < 0) goto out;
+    if (got) {
+      if (size[1] != size[2]) {
+        fail(L, "%s: input_size %gx%g is not square; EfficientNet here takes square inputs", cfg, size[1], size[2]);
+        goto out;
+      }
+      *cfg_input = (int)size[1];
+    }
+    if (config_floats(L, cfg, pc, "mean", m->info.mean, 3) < 0) goto out;
+    if (config_floats(L, cfg, pc, "std", m->info.std, 3) < 0) goto out;
+    const JsonValue *crop = json_get(pc, "crop_pct");
+    if (crop && crop->type == JSON_NUMBER) m->info.crop_pct = (float)crop->number;
+    const JsonValue *interp = json_get(pc, "interpolation");
+    if (interp && interp->type == JSON_STRING)
+      snprintf(m->interpolation, sizeof m->interpolation, "%s", interp->string);
+    if (nc == NULL || nc->type != JSON_NUMBER) {
+      nc = json_get(pc, "num_classes");
+      if (nc && nc->type == JSON_NUMBER) *cfg_classes = (int)nc->number;
+    }
+  }
+  rc = 1;
+out:
+  json_free(doc);
+  return rc;
+}
+
+/* ---- the model ---- */
+static int load_all(Loader *L, EffnetModel *m, float eps, int num_classes) {
+  EffnetNaming nm = L->naming;
+  int64_t stem_shape[4] = {m->arch.stem_ch, 3, 3, 3};
+  if (load_conv_bn_gemm(L, stem_name(nm), stem_bn_name(nm), 4, stem_shape, eps, &m->stem) != 0) return -1;
+  for (int i = 0; i < m->arch.num_blocks; i++) {
+    m->blocks[i].spec = m->arch.blocks[i];
+    if (load_block(L, &m->blocks[i], eps) != 0) return -1;
+  }
+  int64_t head_shape[4] = {m->arch.head_ch, m->arch.stage_ch[EFFNET_NUM_STAGES - 1], 1, 1};
+  if (load_conv_bn_gemm(L, head_name(nm), head_bn_name(nm), 4, head_shape, eps, &m->head) != 0) return -1;
+  return load_linear(L, classifier_name(nm), num_classes, m->arch.head_ch, 0, &m->classifier);
+}
+
+static int classes_in_file(Loader *L) {
+  char name[64];
+  snprintf(name, sizeof name, "%s.weight", classifier_name(L->naming));
+  const StTensor *t = st_find(L->st, name);
+  if (!t) return fail(L, "%s: missing tensor '%s' (the classifier)", L->file, name);
+  if (t->ndim != 2 || t->shape[0] < 1 || t->shape[0] > 1000000)
+    return fail(L, "%s: classifier '%s' must have shape [classes, features]", L->file, name);
+  return (int)t->shape[0];
+}
+
+static const char *dtype_summary(unsigned mask) {
+  if (mask == 1u << ST_F32) return "F32";
+  if (mask == 1u << ST_F16) return "F16";
+  if (mask == 1u << ST_BF16) return "BF16";
+  if (mask == 1u << ST_F64) return "F64";
+  return mask ? "mixed" : "F32";
+}
+
+void effnet_options_init(EffnetOptions *opt) {
+  memset(opt, 0, sizeof *opt);
+  opt->variant = -1;
+}
+
+static EffnetModel *model_new(const EffnetOptions *opt, Loader *L) {
+  EffnetModel *m = calloc(1, sizeof *m);
+  if (!m) { fail(L, "out of memory"); return NULL; }
+  m->kern = effnet_kernels_for(opt->isa);
+  if (!m->kern) {
+    fail(L, "the %s kernels are not available on this CPU or in this build", effnet_isa_name(opt->isa));
+    free(m);
+    return NULL;
+  }
+  m->info.isa = opt->isa == EFFNET_ISA_AUTO ? effnet_isa_best() : opt->isa;
+  memcpy(m->info.mean, kImageNetMean, sizeof kImageNetMean);
+  memcpy(m->info.std, kImageNetStd, sizeof kImageNetStd);
+  return m;
+}
+
+/* Everything after the weights are known: sizes, numerics, loading, geometry. */
+static int finish(Loader *L, EffnetModel *m, const EffnetOptions *opt, int cfg_input, int num_classes) {
+  EffnetInfo *info = &m->info;
+  arch_build(L->variant, &m->arch);
+  info->variant = L->variant;
+  info->naming = L->naming;
+  info->num_classes = num_classes;
+  if (!info->padding_source) {
+    info->padding = EFFNET_PAD_SYMMETRIC;
+    info->padding_source = "default";
+  }
+  if (opt->padding != EFFNET_PAD_AUTO) {
+    info->padding = opt->padding;
+    info->padding_source = "option";
+  }
+  /* BatchNorm eps: TF-ported weights and torchvision's B5-B7 use 1e-3. */
+  info->bn_eps = opt->bn_eps > 0 ? opt->bn_eps
+                 : info->padding == EFFNET_PAD_SAME ? 1e-3f
+                 : (L->naming == EFFNET_NAMING_TORCHVISION && L->variant >= 5) ? 1e-3f : 1e-5f;
+  m->input_size = opt->input_size > 0 ? opt->input_size : cfg_input > 0 ? cfg_input : m->arch.resolution;
+  if (m->input_size < 32 || m->input_size > 2048)
+    return fail(L, "input size %d is out of range (32 to 2048 pixels)", m->input_size);
+  info->input_size = m->input_size;
+  if (load_all(L, m, info->bn_eps, num_classes) != 0) return -1;
+  info->parameters = L->params;
+  info->dtype = dtype_summary(L->dtypes);
+  info->architecture = m->architecture;
+  info->interpolation = m->interpolation;
+  model_plan_geometry(m);
+  return 0;
+}
+
+/* weights path -> safetensors file and the config.json beside it */
+static void resolve_paths(const char *path, char *file, size_t flen, char *cfg, size_t clen) {
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    snprintf(file, flen, "%s/model.safetensors", path);
+    snprintf(cfg, clen, "%s/config.json", path);
+    return;
+  }
+  snprintf(file, flen, "%s", path);
+  const char *slash = strrchr(path, '/');
+  if (slash) snprintf(cfg, clen, "%.*s/config.json", (int)(slash - path), path);
+  else snprintf(cfg, clen, "config.json");
+}
+
+EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, char *err, size_t errlen) {
+  EffnetOptions defaults;
+  effnet_options_init(&defaults);
+  const EffnetOptions *opt = opt_in ? opt_in : &defaults;
+  Loader L = {.err = err, .errlen = errlen, .file = path};
+  if (err && errlen) err[0] = 0;
+  if (!path || !*path) { fail(&L, "no weights file given"); return NULL; }
+  if (opt->variant < -1 || opt->variant >= EFFNET_NUM_VARIANTS) {
+    fail(&L, "variant %d is not one of b0..b7", opt->variant);
+    return NULL;
+  }
+  char file[4096], cfg[4096];
+  resolve_paths(path, file, sizeof file, cfg, sizeof cfg);
+  L.file = file;
+  EffnetModel *m = model_new(opt, &L);
+  if (!m) return NULL;
+  L.st = st_open(file, err, errlen);
+  if (!L.st) goto error;
+  if (detect_naming(&L) != 0) goto error;
+
+  int cfg_input = 0, cfg_classes = -1, cfg_variant = -1;
+  int have_cfg = read_config(&L, cfg, m, &cfg_input, &cfg_classes, &cfg_variant);
+  if (have_cfg < 0) goto error;
+  if (have_cfg) {
+    m->info.padding = strncmp(m->architecture, "tf_", 3) == 0 ? EFFNET_PAD_SAME : EFFNET_PAD_SYMMETRIC;
+    m->info.padding_source = "config.json";
+  }
+
+  char desc[160];
+  int inferred = infer_variant(&L, desc, sizeof desc);
+  if (inferred < 0 && opt->variant < 0) {
+    fail(&L, "%s: the tensor shapes match no EfficientNet B0-B7 (%s)", file, desc);
+    goto error;
+  }
+  if (inferred >= 0 && opt->variant >= 0 && inferred != opt->variant) {
+    fail(&L, "%s: the weights are EfficientNet-%s, not the requested %s", file,
+         effnet_variant_name(inferred), effnet_variant_name(opt->variant));
+    goto error;
+  }
+  L.variant = opt->variant >= 0 ? opt->variant : inferred;
+  if (cfg_variant >= 0 && cfg_variant != L.variant) {
+    fail(&L, "%s: config.json says %s but the weights are EfficientNet-%s", file, m->architecture,
+         effnet_variant_name(L.variant));
+    goto error;
+  }
+  int classes = classes_in_file(&L);
+  if (classes < 0) goto error;
+  if (cfg_classes > 0 && cfg_classes != classes) {
+    fail(&L, "%s: config.json says %d classes but the classifier has %d", file, cfg_classes, classes);
+    goto error;
+  }
+  if (finish(&L, m, opt, cfg_input, classes) != 0) goto error;
+  st_close(L.st);
+  return m;
+error:
+  if (L.st) st_close(L.st);
+  effnet_model_free(m);
+  return NULL;
+}
+
+EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, const EffnetOptions *opt_in,
+                                 char *err, size_t errlen) {
+  EffnetOptions defaults;
+  effnet_options_init(&defaults);
+  const EffnetOptions *opt = opt_in ? opt_in : &defaults;
+  Loader L = {.err = err, .errlen = errlen, .file = "random weights", .rng = seed * 2654435761u + 1,
+              .naming = EFFNET_NAMING_TORCHVISION, .variant = variant};
+  if (variant < 0 || variant >= EFFNET_NUM_VARIANTS) {
+    fail(&L, "variant %d is not one of b0..b7", variant);
+    return NULL;
+  }
+  if (num_classes < 1) { fail(&L, "the number of classes must be at least 1"); return NULL; }
+  EffnetModel *m = model_new(opt, &L);
+  if (!m) return NULL;
+  if (finish(&L, m, opt, 0, num_classes) != 0) {
+    effnet_model_free(m);
+    return NULL;
+  }
+  m->info.naming = EFFNET_NAMING_RANDOM;
+  return m;
+}
+
+void effnet_model_free(EffnetModel *m) {
+  if (!m) return;
+  packed_gemm_free(&m->stem);
+  for (int i = 0; i < EFFNET_MAX_BLOCKS; i++) {
+    Block *b = &m->blocks[i];
+    packed_gemm_free(&b->expand);
+    free(b->dw.w);
+    free(b->dw.bias);
+    packed_gemm_free(&b->se_reduce);
+    packed_gemm_free(&b->se_expand);
+    packed_gemm_free(&b->project);
+  }
+  packed_gemm_free(&m->head);
+  packed_gemm_free(&m->classifier);
+  free(m);
+}
+
+const EffnetInfo *effnet_model_info(const EffnetModel *m) { return &m->info; }
