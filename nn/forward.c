@@ -6,7 +6,8 @@
  *         next block has no expand conv (its depthwise reads it directly)
  *   e     expand output with zero borders (depthwise input); head output
  *   d     depthwise output = project input
- *   small vectors for the SE path, the pooled features and per-thread packs. */
+ *   small vectors for the SE path, the pooled features, and the project
+ *   weights with one image's SE gate folded in (K x N, the largest layer). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ struct EffnetWorkspace {
   float *pooled;      /* [max_batch][cmax] */
   float *se1, *se2;   /* [max_batch][se max], [max_batch][cmax] */
   float *feat;        /* [max_batch][head] */
-  float *pack;        /* [threads][mr * kmax] */
+  float *gated;       /* project weights times one image's SE gate */
+  float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
   size_t cmax, semax, kmax, bytes;
 };
 
@@ -61,7 +63,7 @@ static Pads input_pads(const EffnetModel *m, int i) {
 static void ws_free_buffers(EffnetWorkspace *ws) {
   free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d);
   free(ws->pool_part); free(ws->pooled); free(ws->se1); free(ws->se2);
-  free(ws->feat); free(ws->pack);
+  free(ws->feat); free(ws->gated); free(ws->rows);
 }
 
 EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
@@ -81,7 +83,7 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->max_batch = max_batch;
   ws->threads = num_threads > 0 ? num_threads : omp_get_num_procs();
 
-  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27;
+  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27, gmax = 0;
   xmax = view_floats(m->stem_out, m->arch.stem_ch, input_pads(m, 0));
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
@@ -97,6 +99,8 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
     if ((size_t)s->exp_ch > cmax) cmax = s->exp_ch;
     if ((size_t)s->se_ch > semax) semax = s->se_ch;
     if ((size_t)s->exp_ch > kmax) kmax = s->exp_ch;
+    size_t g = (size_t)s->exp_ch * ((s->out_ch + GEMM_NR - 1) / GEMM_NR * GEMM_NR);
+    if (g > gmax) gmax = g;
   }
   size_t head_out = (size_t)m->head_size * m->head_size * m->arch.head_ch;
   if (head_out > emax) emax = head_out;
@@ -116,12 +120,13 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->se1 = model_alloc_floats(B * semax);
   ws->se2 = model_alloc_floats(B * cmax);
   ws->feat = model_alloc_floats(B * m->arch.head_ch);
-  ws->pack = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
+  ws->gated = model_alloc_floats(gmax);
+  ws->rows = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
   if (!ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->pool_part || !ws->pooled || !ws->se1 ||
-      !ws->se2 || !ws->feat || !ws->pack)
+      !ws->se2 || !ws->feat || !ws->gated || !ws->rows)
     goto oom;
   ws->bytes = sizeof(float) * (B * (2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
-                               T * m->kern->mr * kmax);
+                               gmax + T * m->kern->mr * kmax);
   return ws;
 oom:
   if (err && errlen)
@@ -160,7 +165,7 @@ static void zero_border(const View *v, Pads pad, int n) {
 }
 
 static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job) {
-  gemm_job_run(m->kern, job, ws->pack + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
+  gemm_job_run(m->kern, job, ws->rows + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
 }
 
 /* Depthwise conv (+SiLU) of n images with the SE average pool fused in. */
@@ -192,6 +197,26 @@ static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
   }
 }
 
+/* w with row k of B multiplied by gate[k], into dst (shared by the team). */
+static PackedGemm gate_weights(const PackedGemm *w, const float *gate, float *dst) {
+  const int K = w->K, rows = (w->N + GEMM_NR - 1) / GEMM_NR * K;
+#pragma omp for schedule(static)
+  for (int r = 0; r < rows; r++) {
+    const float *src = w->b + (size_t)r * GEMM_NR;
+    float *out = dst + (size_t)r * GEMM_NR;
+    float g = gate[r % K];
+    for (int j = 0; j < GEMM_NR; j++) out[j] = src[j] * g;
+  }
+  PackedGemm gated = {K, w->N, dst, w->bias};
+  return gated;
+}
+
+static View image_view(const View *v, int img) {
+  View r = *v;
+  r.data += img * v->img;
+  return r;
+}
+
 static View vec_view(float *data, int c, ptrdiff_t stride) {
   View v = {data, 1, 1, c, stride, stride};
   return v;
@@ -220,10 +245,14 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   GemmJob e = {.n = n, .a = &se1, .w = &b->se_expand, .act = ACT_SIGMOID, .c = &se2};
   gemm(m, ws, &e);
 
-  /* project, with the SE gate applied while packing A, and the residual */
-  GemmJob p = {.n = n, .a = &d, .a_scale = ws->se2, .a_scale_stride = (ptrdiff_t)ws->cmax,
-               .w = &b->project, .act = ACT_NONE, .c = out, .res = s->residual ? in : NULL};
-  gemm(m, ws, &p);
+  /* Project: the SE gate scales the input channels, i.e. the rows of the
+   * weights — K*N multiplies per image instead of H*W*K on the activations. */
+  for (int img = 0; img < n; img++) {
+    PackedGemm gated = gate_weights(&b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated);
+    View di = image_view(&d, img), oi = image_view(out, img), ii = image_view(in, img);
+    GemmJob p = {.n = 1, .a = &di, .w = &gated, .act = ACT_NONE, .c = &oi, .res = s->residual ? &ii : NULL};
+    gemm(m, ws, &p);
+  }
 }
 
 /* Head conv + SiLU, global average pool, classifier. */

@@ -1,6 +1,7 @@
 /* gemm.h — the GEMM driver behind every 1x1 convolution, the stem, the
- * squeeze-excitation layers and the classifier: tiling, A-packing (which also
- * applies the per-image SE scale and the stem's im2col), threading. */
+ * squeeze-excitation layers and the classifier: tiling and threading. A is
+ * read in place when the activation view is dense; strided views and the
+ * stem's im2col are gathered row by row into a small per-thread buffer. */
 #ifndef EFFNET_GEMM_H
 #define EFFNET_GEMM_H
 
@@ -18,8 +19,6 @@ typedef struct {
 typedef struct {
   int n;
   const View *a;          /* A rows: pixels of a, K = a->c channels; NULL with im2col */
-  const float *a_scale;   /* optional: channel k of image i scaled by a_scale[i*a_scale_stride + k] */
-  ptrdiff_t a_scale_stride;
   /* stem (a == NULL): A = im2col of planar float images [n][3][src_size][src_size], 3x3 kernel */
   const float *src;
   int src_size, stride, pad_t, pad_l;
@@ -30,7 +29,7 @@ typedef struct {
 } GemmJob;
 
 /* Run inside an OpenMP parallel region (worksharing inside; every thread
- * must call it). pack: this thread's buffer of kern->mr * K floats. */
-void gemm_job_run(const Kernels *kern, const GemmJob *job, float *pack);
+ * must call it). rows: this thread's buffer of kern->mr * K floats. */
+void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows);
 
 #endif

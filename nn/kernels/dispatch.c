@@ -17,8 +17,8 @@ static const Kernels kAvx2 = {
   .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_avx2, .vact = effnet_vact_avx2,
 };
 static const Kernels kAvx512 = {
-  .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = 2,
-  .gemm = effnet_gemm_12x32_avx512, .dwconv = effnet_dwconv_avx512, .vact = effnet_vact_avx512,
+  .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = EFFNET_AVX512_NV,
+  .gemm = effnet_gemm_avx512, .dwconv = effnet_dwconv_avx512, .vact = effnet_vact_avx512,
 };
 #endif
 

@@ -57,21 +57,42 @@ ALWAYS_INLINE void dw_rows(const DwconvArgs *a, int y0, int y1, float *pool, con
       __mmask16 m = v16_mask(C - c0);
       __m512 bias = _mm512_load_ps(a->bias + c0);
       __m512 psum = _mm512_setzero_ps();
-      int x = 0;
-      for (; x + 8 <= W; x += 8)
-        psum = _mm512_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, bias, 8, K, S, ACT, cpad));
-      for (; x < W; x++)
-        psum = _mm512_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, bias, 1, K, S, ACT, cpad));
+      /* blocks of 8 outputs; the rest (7x7 and 14x14 layers!) in one block */
+      for (int x = 0; x < W; x += 8) {
+        __m512 bs;
+        switch (W - x < 8 ? W - x : 8) {
+#define XB_CASE(XB) case XB: bs = dw_block(a, in_row0, out_row, x, c0, m, bias, XB, K, S, ACT, cpad); break;
+          XB_CASE(1) XB_CASE(2) XB_CASE(3) XB_CASE(4) XB_CASE(5) XB_CASE(6) XB_CASE(7)
+          default: bs = dw_block(a, in_row0, out_row, x, c0, m, bias, 8, K, S, ACT, cpad); break;
+#undef XB_CASE
+        }
+        psum = _mm512_add_ps(psum, bs);
+      }
       if (pool) _mm512_mask_storeu_ps(pool + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pool + c0), psum));
     }
   }
 }
 
-#define DW_CASE(K, S)                                                             \
-  case K * 10 + S:                                                                \
-    if (a->act == ACT_SILU) dw_rows(a, y0, y1, pool, K, S, ACT_SILU);              \
-    else if (a->act == ACT_SIGMOID) dw_rows(a, y0, y1, pool, K, S, ACT_SIGMOID);   \
-    else dw_rows(a, y0, y1, pool, K, S, ACT_NONE);                                 \
+/* One out-of-line function per (kernel, stride, activation): each gets the
+ * whole register file to itself. */
+#define DW_FN(K, S, ACT, NAME) \
+  static __attribute__((noinline)) void NAME(const DwconvArgs *a, int y0, int y1, float *pool) { \
+    dw_rows(a, y0, y1, pool, K, S, ACT); \
+  }
+#define DW_FNS(K, S) \
+  DW_FN(K, S, ACT_SILU, dw_k##K##s##S##_silu) \
+  DW_FN(K, S, ACT_SIGMOID, dw_k##K##s##S##_sigmoid) \
+  DW_FN(K, S, ACT_NONE, dw_k##K##s##S##_none)
+DW_FNS(3, 1)
+DW_FNS(3, 2)
+DW_FNS(5, 1)
+DW_FNS(5, 2)
+
+#define DW_CASE(K, S) \
+  case K * 10 + S: \
+    if (a->act == ACT_SILU) dw_k##K##s##S##_silu(a, y0, y1, pool); \
+    else if (a->act == ACT_SIGMOID) dw_k##K##s##S##_sigmoid(a, y0, y1, pool); \
+    else dw_k##K##s##S##_none(a, y0, y1, pool); \
     return;
 
 void effnet_dwconv_avx512(const DwconvArgs *a, int y0, int y1, float *pool) {

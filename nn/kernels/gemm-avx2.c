@@ -1,5 +1,6 @@
 /* gemm-avx2.c — AVX2+FMA GEMM micro-kernel: 6 rows x 16 columns (one panel,
- * two ymm per row) in 12 accumulators, epilogue fused as in the AVX-512 one. */
+ * two ymm per row) in 12 accumulators, A read in place, epilogue fused as in
+ * the AVX-512 one. */
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -20,9 +21,12 @@ ALWAYS_INLINE void store8(__m256 acc, __m256 bias, int n, Activation act, float 
   }
 }
 
-ALWAYS_INLINE void panel(int K, const float *a, const float *b, int mr, int n, int col0,
+ALWAYS_INLINE void panel(int K, const float *a, ptrdiff_t lda, const float *b, int mr, int n, int col0,
                          float *const *c_rows, const float *bias, const Activation ACT,
                          const float *const *res_rows) {
+  const float *ar[MR];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda; /* extra rows repeat the last */
   __m256 lo[MR], hi[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) lo[i] = hi[i] = _mm256_setzero_ps();
@@ -30,7 +34,7 @@ ALWAYS_INLINE void panel(int K, const float *a, const float *b, int mr, int n, i
     __m256 b0 = _mm256_load_ps(b + 16 * k), b1 = _mm256_load_ps(b + 16 * k + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
-      __m256 va = _mm256_broadcast_ss(a + MR * k + i);
+      __m256 va = _mm256_broadcast_ss(ar[i] + k);
       lo[i] = _mm256_fmadd_ps(va, b0, lo[i]);
       hi[i] = _mm256_fmadd_ps(va, b1, hi[i]);
     }
@@ -47,16 +51,16 @@ ALWAYS_INLINE void panel(int K, const float *a, const float *b, int mr, int n, i
   }
 }
 
-void effnet_gemm_6x16_avx2(int K, const float *a, const float *b, size_t panel_stride, int nv,
-                           int mr, int ncols, float *const *c_rows, const float *bias,
-                           Activation act, const float *const *res_rows) {
+void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
+                           size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                           const float *bias, Activation act, const float *const *res_rows) {
   for (int v = 0; v < nv; v++) {
     const float *bp = b + (size_t)v * panel_stride;
     int col0 = 16 * v, n = ncols - col0;
     switch (act) {
-      case ACT_SILU: panel(K, a, bp, mr, n, col0, c_rows, bias, ACT_SILU, res_rows); break;
-      case ACT_SIGMOID: panel(K, a, bp, mr, n, col0, c_rows, bias, ACT_SIGMOID, res_rows); break;
-      default: panel(K, a, bp, mr, n, col0, c_rows, bias, ACT_NONE, res_rows); break;
+      case ACT_SILU: panel(K, a, lda, bp, mr, n, col0, c_rows, bias, ACT_SILU, res_rows); break;
+      case ACT_SIGMOID: panel(K, a, lda, bp, mr, n, col0, c_rows, bias, ACT_SIGMOID, res_rows); break;
+      default: panel(K, a, lda, bp, mr, n, col0, c_rows, bias, ACT_NONE, res_rows); break;
     }
   }
 }

@@ -23,16 +23,15 @@ typedef enum { ACT_NONE = 0, ACT_SILU, ACT_SIGMOID } Activation;
 #define GEMM_MR_MAX 16
 #define GEMM_NV_MAX 4  /* panels one micro-kernel call may cover */
 
-/* Micro-kernel: for rows i < MR and columns j < 16*nv,
- *   acc = sum_k a[k*MR + i] * panel[j/16][k*16 + j%16]
- * then for i < mr, j < ncols:
- *   v = act(acc + bias[j]) (+ res_rows[i][j] when res_rows != NULL);
- *   c_rows[i][j] = v.
- * a is the packed A tile ([K][MR], rows >= mr zero filled).
- * Panels are `panel_stride` floats apart. ncols <= 16*nv. */
-typedef void (*GemmUkernelFn)(int K, const float *a, const float *b, size_t panel_stride, int nv,
-                              int mr, int ncols, float *const *c_rows, const float *bias,
-                              Activation act, const float *const *res_rows);
+/* Micro-kernel: for rows i < mr (<= MR) and columns j < ncols (<= 16*nv):
+ *   acc = sum_k a[i*lda + k] * panel[j/16][k*16 + j%16]
+ *   c_rows[i][j] = act(acc + bias[j]) (+ res_rows[i][j] when res_rows != NULL)
+ * A is read in place (rows lda floats apart, K contiguous): NHWC activations
+ * are already the GEMM's A matrix, so nothing is packed. Panels are
+ * `panel_stride` floats apart. */
+typedef void (*GemmUkernelFn)(int K, const float *a, ptrdiff_t lda, const float *b,
+                              size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                              const float *bias, Activation act, const float *const *res_rows);
 
 /* Depthwise convolution, one image, output rows [y0, y1).
  * in: padded input; pixel (py, px) of the padded image at in + py*in_row + px*c.
@@ -64,24 +63,25 @@ typedef struct {
 
 /* Every ISA's kernels, named family_shape_isa (XNNPACK style). */
 #define EFFNET_SCALAR_MR 4
-void effnet_gemm_4x16_scalar(int K, const float *a, const float *b, size_t panel_stride, int nv,
-                             int mr, int ncols, float *const *c_rows, const float *bias,
-                             Activation act, const float *const *res_rows);
+void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b,
+                             size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                             const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_scalar(const DwconvArgs *a, int y0, int y1, float *pool);
 void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
 
 #if defined(EFFNET_HAVE_X86)
 #define EFFNET_AVX2_MR 6
-void effnet_gemm_6x16_avx2(int K, const float *a, const float *b, size_t panel_stride, int nv,
-                           int mr, int ncols, float *const *c_rows, const float *bias,
-                           Activation act, const float *const *res_rows);
+void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
+                           size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                           const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_avx2(const DwconvArgs *a, int y0, int y1, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 
-#define EFFNET_AVX512_MR 12
-void effnet_gemm_12x32_avx512(int K, const float *a, const float *b, size_t panel_stride, int nv,
-                              int mr, int ncols, float *const *c_rows, const float *bias,
-                              Activation act, const float *const *res_rows);
+#define EFFNET_AVX512_MR 8
+#define EFFNET_AVX512_NV 3
+void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
+                        size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                        const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_avx512(const DwconvArgs *a, int y0, int y1, float *pool);
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
 #endif

@@ -1,40 +1,33 @@
-/* vmath-avx2.h — exp, sigmoid and SiLU on 8 floats for the AVX2 kernels.
- * Same method as vmath-avx512.h; 2^n is built in the exponent field since
- * AVX2 has no vscalefps (inputs are clamped so n stays in [-126, 127]). */
+/* vmath-avx2.h — sigmoid and SiLU on 8 floats for the AVX2 kernels; the
+ * same method and constants as vmath-avx512.h. */
 #ifndef EFFNET_VMATH_AVX2_H
 #define EFFNET_VMATH_AVX2_H
 
 #include <immintrin.h>
 #include "kernels.h"
 
-static inline __m256 v8_exp(__m256 x) {
-  const __m256 ln2_hi = _mm256_set1_ps(0.693359375f);
-  const __m256 ln2_lo = _mm256_set1_ps(-2.12194440e-4f);
-  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, ln2_hi, x);
-  r = _mm256_fnmadd_ps(n, ln2_lo, r);
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+/* 1 + e^-x */
+static inline __m256 v8_one_plus_exp_neg(__m256 x) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f + 127.0f);
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(87.0f)), _mm256_set1_ps(-80.0f));
+  __m256 fn = _mm256_fmadd_ps(x, _mm256_set1_ps(-1.44269504088896341f), magic);
+  __m256 n = _mm256_sub_ps(fn, magic);
+  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmsub_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(0.008312502f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.041890334f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.16667116f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.49999231f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-static inline __m256 v8_sigmoid(__m256 x) {
-  __m256 t = _mm256_min_ps(_mm256_sub_ps(_mm256_setzero_ps(), x), _mm256_set1_ps(80.0f));
-  return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), v8_exp(t)));
+  __m256 two_n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(fn), 23));
+  return _mm256_fmadd_ps(p, two_n, _mm256_set1_ps(1.0f));
 }
 
 static inline __m256 v8_act(__m256 x, Activation act) {
   switch (act) {
-    case ACT_SILU: return _mm256_mul_ps(x, v8_sigmoid(x));
-    case ACT_SIGMOID: return v8_sigmoid(x);
+    case ACT_SILU: return _mm256_div_ps(x, v8_one_plus_exp_neg(x));
+    case ACT_SIGMOID: return _mm256_div_ps(_mm256_set1_ps(1.0f), v8_one_plus_exp_neg(x));
     default: return x;
   }
 }
