@@ -63,9 +63,8 @@ static double time_dw(const EffnetModel *m, const Block *b, int threads, int rep
   float *in = model_alloc_floats((size_t)Hp * Wp * C), *out = model_alloc_floats((size_t)Ho * Ho * C);
   float *pool = model_alloc_floats((size_t)threads * C);
   for (size_t i = 0; i < (size_t)Hp * Wp * C; i++) in[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-  DwconvArgs a = {.in = in, .in_row = (ptrdiff_t)Wp * C, .out = out, .out_row = (ptrdiff_t)Ho * C,
-                  .out_w = Ho, .c = C, .k = b->spec.kernel, .stride = b->spec.stride, .w = b->dw.w,
-                  .bias = b->dw.bias, .act = getenv("NOACT") ? ACT_NONE : ACT_SILU};
+  DwconvArgs a = {.out_w = Ho, .c = C, .k = b->spec.kernel, .stride = b->spec.stride, .w = b->dw.w,
+                  .bias = b->dw.bias, .act = ACT_SILU};
   Samples s = {.n = 0};
   for (int r = 0; r < reps + 2; r++) {
     double t = now_ms();
@@ -73,7 +72,11 @@ static double time_dw(const EffnetModel *m, const Block *b, int threads, int rep
     {
       float *p = pool + (size_t)omp_get_thread_num() * C;
 #pragma omp for schedule(static)
-      for (int y = 0; y < Ho; y++) m->kern->dwconv(&a, y, y + 1, p);
+      for (int y = 0; y < Ho; y++) {
+        const float *rows[5];
+        for (int ky = 0; ky < a.k; ky++) rows[ky] = in + (size_t)(y * a.stride + ky) * Wp * C;
+        m->kern->dwconv(&a, rows, out + (size_t)y * Ho * C, p);
+      }
     }
     if (r >= 2 && s.n < 64) s.ms[s.n++] = now_ms() - t;
   }

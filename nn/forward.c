@@ -4,7 +4,11 @@
  * work with `omp for`, whose implicit barrier orders the layers. Buffers:
  *   x[2]  block inputs/outputs, ping-pong; stored with zero borders when the
  *         next block has no expand conv (its depthwise reads it directly)
- *   e     expand output with zero borders (depthwise input); head output
+ *   e     expand output with zero borders (depthwise input) of the blocks
+ *         small enough to keep whole; head output
+ *   ring  per thread, k rows of expanded input: large blocks stream the
+ *         expand conv row by row into it, so their expanded tensor (up to
+ *         70 MB per image in B7) never exists and stays in L2
  *   d     depthwise output = project input
  *   small vectors for the SE path, the pooled features, and the project
  *   weights with one image's SE gate folded in (K x N, the largest layer). */
@@ -20,13 +24,14 @@ struct EffnetWorkspace {
   const EffnetModel *model;
   int max_batch, threads;
   float *x[2], *e, *d;
+  float *ring;        /* [threads][ring_floats] */
   float *pool_part;   /* [threads][max_batch][cmax] */
   float *pooled;      /* [max_batch][cmax] */
   float *se1, *se2;   /* [max_batch][se max], [max_batch][cmax] */
   float *feat;        /* [max_batch][head] */
   float *gated;       /* project weights times one image's SE gate */
   float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
-  size_t cmax, semax, kmax, bytes;
+  size_t cmax, semax, kmax, ring_floats, bytes;
 };
 
 typedef struct { int t, l, b, r; } Pads;
@@ -53,6 +58,19 @@ static Pads block_pads(const Block *b) {
 
 static const Pads kNoPad = {0, 0, 0, 0};
 
+/* Stream a block's expand conv through a ring of rows when its expanded,
+ * padded input would not sit comfortably in L2. */
+enum { kStreamBytes = 512 * 1024 };
+
+static size_t padded_row_floats(const Block *b) {
+  return (size_t)(b->geom.in_size + b->geom.pad_l + b->geom.pad_r) * b->spec.exp_ch;
+}
+
+static int block_streams(const Block *b) {
+  size_t rows = (size_t)(b->geom.in_size + b->geom.pad_t + b->geom.pad_b);
+  return b->spec.expand != 1 && rows * padded_row_floats(b) * sizeof(float) > kStreamBytes;
+}
+
 /* Borders of block i's input: it needs them when it has no expand conv. */
 static Pads input_pads(const EffnetModel *m, int i) {
   if (i < m->arch.num_blocks && m->blocks[i].spec.expand == 1) return block_pads(&m->blocks[i]);
@@ -61,7 +79,7 @@ static Pads input_pads(const EffnetModel *m, int i) {
 
 /* ---- workspace ---- */
 static void ws_free_buffers(EffnetWorkspace *ws) {
-  free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d);
+  free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d); free(ws->ring);
   free(ws->pool_part); free(ws->pooled); free(ws->se1); free(ws->se2);
   free(ws->feat); free(ws->gated); free(ws->rows);
 }
@@ -83,14 +101,16 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->max_batch = max_batch;
   ws->threads = num_threads > 0 ? num_threads : omp_get_num_procs();
 
-  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27, gmax = 0;
+  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27, gmax = 0, ring = 0;
   xmax = view_floats(m->stem_out, m->arch.stem_ch, input_pads(m, 0));
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
     const BlockSpec *s = &b->spec;
     size_t xin = view_floats(b->geom.in_size, s->in_ch, input_pads(m, i));
     size_t xout = view_floats(b->geom.out_size, s->out_ch, input_pads(m, i + 1));
-    size_t ex = s->expand != 1 ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
+    size_t ex = s->expand != 1 && !block_streams(b) ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
+    if (block_streams(b) && (size_t)s->kernel * padded_row_floats(b) > ring)
+      ring = (size_t)s->kernel * padded_row_floats(b);
     size_t dd = (size_t)b->geom.out_size * b->geom.out_size * s->exp_ch;
     if (xin > xmax) xmax = xin;
     if (xout > xmax) xmax = xout;
@@ -115,6 +135,8 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->x[1] = model_alloc_floats(B * xmax);
   ws->e = model_alloc_floats(B * emax);
   ws->d = model_alloc_floats(B * dmax);
+  ws->ring_floats = ring;
+  ws->ring = model_alloc_floats(T * ring);
   ws->pool_part = model_alloc_floats(T * B * cmax);
   ws->pooled = model_alloc_floats(B * cmax);
   ws->se1 = model_alloc_floats(B * semax);
@@ -122,11 +144,11 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->feat = model_alloc_floats(B * m->arch.head_ch);
   ws->gated = model_alloc_floats(gmax);
   ws->rows = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
-  if (!ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->pool_part || !ws->pooled || !ws->se1 ||
+  if (!ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->ring || !ws->pool_part || !ws->pooled || !ws->se1 ||
       !ws->se2 || !ws->feat || !ws->gated || !ws->rows)
     goto oom;
   ws->bytes = sizeof(float) * (B * (2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
-                               gmax + T * m->kern->mr * kmax);
+                               gmax + T * (m->kern->mr * kmax + ring));
   return ws;
 oom:
   if (err && errlen)
@@ -168,31 +190,80 @@ static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job) {
   gemm_job_run(m->kern, job, ws->rows + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
 }
 
-/* Depthwise conv (+SiLU) of n images with the SE average pool fused in. */
-static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in,
-                      Pads pad, const View *out, int n) {
-  const int C = b->spec.exp_ch, Ho = out->h, tid = omp_get_thread_num();
-  const int nthreads = omp_get_num_threads();
-  float *part = ws->pool_part + (size_t)tid * ws->max_batch * ws->cmax;
-  for (int i = 0; i < n; i++) memset(part + (size_t)i * ws->cmax, 0, (size_t)C * sizeof(float));
-  DwconvArgs a = {.in_row = in->row, .out_row = out->row, .out_w = out->w, .c = C,
-                  .k = b->spec.kernel, .stride = b->spec.stride, .w = b->dw.w,
-                  .bias = b->dw.bias, .act = ACT_SILU};
+static float *pool_part(EffnetWorkspace *ws, int thread, int img) {
+  return ws->pool_part + ((size_t)thread * ws->max_batch + img) * ws->cmax;
+}
+
+static DwconvArgs dw_args(const Block *b, const View *out) {
+  DwconvArgs a = {.out_w = out->w, .c = b->spec.exp_ch, .k = b->spec.kernel, .stride = b->spec.stride,
+                  .w = b->dw.w, .bias = b->dw.bias, .act = ACT_SILU};
+  return a;
+}
+
+/* Depthwise conv (+SiLU) of n images held whole in `in` (zero borders
+ * `pad`), with this thread's share of the SE average pool. */
+static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in, Pads pad,
+                      const View *out, int n) {
+  const int Ho = out->h, s = b->spec.stride, tid = omp_get_thread_num();
+  DwconvArgs a = dw_args(b, out);
 #pragma omp for schedule(static)
   for (int t = 0; t < n * Ho; t++) {
     int img = t / Ho, y = t - img * Ho;
-    a.in = in->data + img * in->img - pad.t * in->row - (ptrdiff_t)pad.l * C;
-    a.out = out->data + img * out->img;
-    m->kern->dwconv(&a, y, y + 1, part + (size_t)img * ws->cmax);
+    const float *origin = in->data + img * in->img - pad.t * in->row - (ptrdiff_t)pad.l * in->c;
+    const float *rows[5];
+    for (int ky = 0; ky < a.k; ky++) rows[ky] = origin + (ptrdiff_t)(y * s + ky) * in->row;
+    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_part(ws, tid, img));
   }
-  /* the barrier above makes every partial sum visible */
-  const float inv = 1.0f / (float)(Ho * out->w);
+}
+
+/* Expand + depthwise, streamed: this thread's output rows, in order; each
+ * padded input row is expanded into ring slot (row % k) just before the first
+ * output row that needs it (rows above the thread's first output row are its
+ * halo, computed again by this thread). */
+static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
+                                      const View *in, const View *out, int n) {
+  const int tid = omp_get_thread_num(), T = omp_get_num_threads();
+  const int Ho = out->h, H = b->geom.in_size, k = b->spec.kernel, s = b->spec.stride, C = b->spec.exp_ch;
+  const int pt = b->geom.pad_t, pl = b->geom.pad_l, pr = b->geom.pad_r;
+  const size_t slot_floats = padded_row_floats(b);
+  float *ring = ws->ring + (size_t)tid * ws->ring_floats;
+  float *rows_buf = ws->rows + (size_t)tid * m->kern->mr * ws->kmax;
+  DwconvArgs a = dw_args(b, out);
+  const int total = n * Ho, t0 = (int)((long long)total * tid / T), t1 = (int)((long long)total * (tid + 1) / T);
+  int ring_img = -1, next = 0; /* next padded row to produce for ring_img */
+  for (int t = t0; t < t1; t++) {
+    int img = t / Ho, y = t - img * Ho;
+    if (img != ring_img) { ring_img = img; next = y * s; }
+    for (; next < y * s + k; next++) {
+      float *slot = ring + (size_t)(next % k) * slot_floats;
+      int r = next - pt;
+      if (r < 0 || r >= H) {
+        memset(slot, 0, slot_floats * sizeof(float));
+        continue;
+      }
+      memset(slot, 0, (size_t)pl * C * sizeof(float));
+      memset(slot + (size_t)(pl + b->geom.in_size) * C, 0, (size_t)pr * C * sizeof(float));
+      View src = {in->data + img * in->img + r * in->row, 1, in->w, in->c, in->row, in->row};
+      View dst = {slot + (size_t)pl * C, 1, in->w, C, (ptrdiff_t)slot_floats, (ptrdiff_t)slot_floats};
+      GemmJob ex = {.n = 1, .a = &src, .w = &b->expand, .act = ACT_SILU, .c = &dst};
+      gemm_job_run_serial(m->kern, &ex, rows_buf);
+    }
+    const float *rows[5];
+    for (int ky = 0; ky < k; ky++) rows[ky] = ring + (size_t)((y * s + ky) % k) * slot_floats;
+    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_part(ws, tid, img));
+  }
+#pragma omp barrier
+}
+
+/* Sum the threads' partial pools into the per-image channel means. */
+static void finish_pool(EffnetWorkspace *ws, int C, int n, int pixels) {
+  const int nthreads = omp_get_num_threads();
+  const float inv = 1.0f / (float)pixels;
 #pragma omp for schedule(static)
   for (int t = 0; t < n * C; t++) {
     int img = t / C, ch = t - img * C;
     float s = 0.0f;
-    for (int th = 0; th < nthreads; th++)
-      s += ws->pool_part[((size_t)th * ws->max_batch + img) * ws->cmax + ch];
+    for (int th = 0; th < nthreads; th++) s += pool_part(ws, th, img)[ch];
     ws->pooled[(size_t)img * ws->cmax + ch] = s * inv;
   }
 }
@@ -226,16 +297,22 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
                           const View *out, int n) {
   const Block *b = &m->blocks[i];
   const BlockSpec *s = &b->spec;
-  Pads pad = block_pads(b);
-  View dw_in = *in;
-  if (s->expand != 1) {
-    dw_in = make_view(ws->e, b->geom.in_size, s->exp_ch, pad);
-    zero_border(&dw_in, pad, n);
-    GemmJob ex = {.n = n, .a = in, .w = &b->expand, .act = ACT_SILU, .c = &dw_in};
-    gemm(m, ws, &ex);
-  }
+  const int tid = omp_get_thread_num();
+  for (int img = 0; img < n; img++) memset(pool_part(ws, tid, img), 0, (size_t)s->exp_ch * sizeof(float));
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
-  depthwise(m, ws, b, &dw_in, pad, &d, n);
+  Pads pad = block_pads(b);
+  if (block_streams(b)) {
+    expand_depthwise_streamed(m, ws, b, in, &d, n);
+  } else if (s->expand != 1) {
+    View e = make_view(ws->e, b->geom.in_size, s->exp_ch, pad);
+    zero_border(&e, pad, n);
+    GemmJob ex = {.n = n, .a = in, .w = &b->expand, .act = ACT_SILU, .c = &e};
+    gemm(m, ws, &ex);
+    depthwise(m, ws, b, &e, pad, &d, n);
+  } else {
+    depthwise(m, ws, b, in, pad, &d, n); /* stage 1: the block input has the borders */
+  }
+  finish_pool(ws, s->exp_ch, n, b->geom.out_size * b->geom.out_size);
 
   View pooled = vec_view(ws->pooled, s->exp_ch, (ptrdiff_t)ws->cmax);
   View se1 = vec_view(ws->se1, s->se_ch, (ptrdiff_t)ws->semax);

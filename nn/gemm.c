@@ -83,48 +83,68 @@ static int view_is_dense(const View *v) {
   return v->row == (ptrdiff_t)v->w * v->c && v->img == (ptrdiff_t)v->h * v->row;
 }
 
-void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
+/* Task t of a job: MR rows x one chunk of panels. */
+typedef struct {
+  const Kernels *kern;
+  const GemmJob *job;
+  int M, m_tiles, panels, chunk, dense;
+  float *rows;
+} Plan;
+
+static Plan plan_job(const Kernels *kern, const GemmJob *job, float *rows, int threads) {
+  Plan p;
+  p.kern = kern;
+  p.job = job;
+  p.rows = rows;
+  p.M = job->n * job->c->h * job->c->w;
+  p.m_tiles = (p.M + kern->mr - 1) / kern->mr;
+  p.panels = (job->w->N + GEMM_NR - 1) / GEMM_NR;
+  p.chunk = chunk_panels(job->w->K, p.panels, kern->nv, p.m_tiles, threads);
+  p.dense = job->a && view_is_dense(job->a);
+  return p;
+}
+
+static int plan_tasks(const Plan *p) { return p->m_tiles * ((p->panels + p->chunk - 1) / p->chunk); }
+
+static void run_task(const Plan *p, int t) {
+  const GemmJob *job = p->job;
   const PackedGemm *w = job->w;
-  const int MR = kern->mr, K = w->K, N = w->N, nv = kern->nv;
   const View *c = job->c;
-  const int M = job->n * c->h * c->w;
-  const int m_tiles = (M + MR - 1) / MR;
-  const int panels = (N + GEMM_NR - 1) / GEMM_NR;
-  const int chunk = chunk_panels(K, panels, nv, m_tiles, omp_get_num_threads());
-  const int n_chunks = (panels + chunk - 1) / chunk;
+  const int MR = p->kern->mr, K = w->K, N = w->N;
   const size_t panel_stride = (size_t)K * GEMM_NR;
-  const int dense = job->a && view_is_dense(job->a);
   float *c_rows[GEMM_MR_MAX];
   const float *r_rows[GEMM_MR_MAX];
-
-#pragma omp for schedule(static)
-  for (int t = 0; t < m_tiles * n_chunks; t++) {
-    int nc = t / m_tiles, mt = t - nc * m_tiles;
-    int i0 = mt * MR, mr = M - i0 < MR ? M - i0 : MR;
-    const float *a;
-    if (dense) {
-      a = job->a->data + (size_t)i0 * K;
-    } else {
-      if (job->a) gather_rows(job, K, i0, mr, rows);
-      else gather_im2col(job, i0, mr, rows);
-      a = rows;
-    }
-
-    Pos p = pos_of(i0, c->h, c->w);
-    for (int i = 0; i < mr; i++, pos_next(&p, c->h, c->w)) {
-      c_rows[i] = view_at(c, p);
-      r_rows[i] = job->res ? view_at(job->res, p) : NULL;
-    }
-    int p0 = nc * chunk, p1 = (nc + 1) * chunk < panels ? (nc + 1) * chunk : panels;
-    int col = p0 * GEMM_NR;
-    if (col) {
-      for (int i = 0; i < mr; i++) {
-        c_rows[i] += col;
-        if (job->res) r_rows[i] += col;
-      }
-    }
-    int ncols = N - col < (p1 - p0) * GEMM_NR ? N - col : (p1 - p0) * GEMM_NR;
-    kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p1 - p0, mr, ncols, c_rows,
-               w->bias + col, job->act, job->res ? r_rows : NULL);
+  int nc = t / p->m_tiles, mt = t - nc * p->m_tiles;
+  int i0 = mt * MR, mr = p->M - i0 < MR ? p->M - i0 : MR;
+  const float *a;
+  if (p->dense) {
+    a = job->a->data + (size_t)i0 * K;
+  } else {
+    if (job->a) gather_rows(job, K, i0, mr, p->rows);
+    else gather_im2col(job, i0, mr, p->rows);
+    a = p->rows;
   }
+  int p0 = nc * p->chunk, p1 = p0 + p->chunk < p->panels ? p0 + p->chunk : p->panels;
+  int col = p0 * GEMM_NR;
+  Pos pos = pos_of(i0, c->h, c->w);
+  for (int i = 0; i < mr; i++, pos_next(&pos, c->h, c->w)) {
+    c_rows[i] = view_at(c, pos) + col;
+    r_rows[i] = job->res ? view_at(job->res, pos) + col : NULL;
+  }
+  int ncols = N - col < (p1 - p0) * GEMM_NR ? N - col : (p1 - p0) * GEMM_NR;
+  p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p1 - p0, mr, ncols, c_rows,
+                w->bias + col, job->act, job->res ? r_rows : NULL);
+}
+
+void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
+  Plan p = plan_job(kern, job, rows, omp_get_num_threads());
+  const int tasks = plan_tasks(&p);
+#pragma omp for schedule(static)
+  for (int t = 0; t < tasks; t++) run_task(&p, t);
+}
+
+void gemm_job_run_serial(const Kernels *kern, const GemmJob *job, float *rows) {
+  Plan p = plan_job(kern, job, rows, 1);
+  const int tasks = plan_tasks(&p);
+  for (int t = 0; t < tasks; t++) run_task(&p, t);
 }

@@ -31,5 +31,7 @@ typedef struct {
 /* Run inside an OpenMP parallel region (worksharing inside; every thread
  * must call it). rows: this thread's buffer of kern->mr * K floats. */
 void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows);
+/* The same, all of it on the calling thread (no worksharing). */
+void gemm_job_run_serial(const Kernels *kern, const GemmJob *job, float *rows);
 
 #endif

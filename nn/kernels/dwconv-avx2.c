@@ -8,7 +8,7 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *in_row0, float *out_row, int x,
+ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *const *in_rows, float *out_row, int x,
                               int c0, __m256i m, int full, __m256 bias, const int XB, const int K,
                               const int S, const Activation ACT, int cpad) {
   const int C = a->c;
@@ -17,7 +17,7 @@ ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *in_row0, float *
   for (int j = 0; j < XB; j++) acc[j] = bias;
 #pragma GCC unroll 5
   for (int ky = 0; ky < K; ky++) {
-    const float *ir = in_row0 + (ptrdiff_t)ky * a->in_row + (ptrdiff_t)x * S * C + c0;
+    const float *ir = in_rows[ky] + (ptrdiff_t)x * S * C + c0;
     const float *wr = a->w + (ptrdiff_t)ky * K * cpad + c0;
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++) {
@@ -42,43 +42,39 @@ ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *in_row0, float *
   return sum;
 }
 
-ALWAYS_INLINE void dw_rows(const DwconvArgs *a, int y0, int y1, float *pool, const int K,
-                           const int S, const Activation ACT) {
+ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, float *out_row,
+                          float *pool, const int K, const int S, const Activation ACT) {
   const int C = a->c, W = a->out_w, cpad = (C + 15) / 16 * 16;
-  for (int y = y0; y < y1; y++) {
-    const float *in_row0 = a->in + (ptrdiff_t)y * S * a->in_row;
-    float *out_row = a->out + (ptrdiff_t)y * a->out_row;
-    for (int c0 = 0; c0 < C; c0 += 8) {
-      int full = C - c0 >= 8;
-      __m256i m = v8_mask(C - c0);
-      __m256 bias = _mm256_load_ps(a->bias + c0);
-      __m256 psum = _mm256_setzero_ps();
-      int x = 0;
-      for (; x + 4 <= W; x += 4)
-        psum = _mm256_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, full, bias, 4, K, S, ACT, cpad));
-      for (; x < W; x++)
-        psum = _mm256_add_ps(psum, dw_block(a, in_row0, out_row, x, c0, m, full, bias, 1, K, S, ACT, cpad));
-      if (pool) {
-        __m256 old = _mm256_maskload_ps(pool + c0, m);
-        _mm256_maskstore_ps(pool + c0, m, _mm256_add_ps(old, psum));
-      }
+  for (int c0 = 0; c0 < C; c0 += 8) {
+    int full = C - c0 >= 8;
+    __m256i m = v8_mask(C - c0);
+    __m256 bias = _mm256_load_ps(a->bias + c0);
+    __m256 psum = _mm256_setzero_ps();
+    int x = 0;
+    for (; x + 4 <= W; x += 4)
+      psum = _mm256_add_ps(psum, dw_block(a, in_rows, out_row, x, c0, m, full, bias, 4, K, S, ACT, cpad));
+    for (; x < W; x++)
+      psum = _mm256_add_ps(psum, dw_block(a, in_rows, out_row, x, c0, m, full, bias, 1, K, S, ACT, cpad));
+    if (pool) {
+      __m256 old = _mm256_maskload_ps(pool + c0, m);
+      _mm256_maskstore_ps(pool + c0, m, _mm256_add_ps(old, psum));
     }
   }
 }
 
 #define DW_CASE(K, S)                                                             \
   case K * 10 + S:                                                                \
-    if (a->act == ACT_SILU) dw_rows(a, y0, y1, pool, K, S, ACT_SILU);              \
-    else if (a->act == ACT_SIGMOID) dw_rows(a, y0, y1, pool, K, S, ACT_SIGMOID);   \
-    else dw_rows(a, y0, y1, pool, K, S, ACT_NONE);                                 \
+    if (a->act == ACT_SILU) dw_row(a, in_rows, out, pool, K, S, ACT_SILU);              \
+    else if (a->act == ACT_SIGMOID) dw_row(a, in_rows, out, pool, K, S, ACT_SIGMOID);   \
+    else dw_row(a, in_rows, out, pool, K, S, ACT_NONE);                                 \
     return;
 
-void effnet_dwconv_avx2(const DwconvArgs *a, int y0, int y1, float *pool) {
+void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {
   switch (a->k * 10 + a->stride) {
     DW_CASE(3, 1)
     DW_CASE(3, 2)
     DW_CASE(5, 1)
     DW_CASE(5, 2)
-    default: effnet_dwconv_scalar(a, y0, y1, pool); return;
+    default: effnet_dwconv_scalar(a, in_rows, out, pool); return;
   }
 }

@@ -27,14 +27,14 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
   const float *ar[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;
-  __m512 acc[MR][NVMAX];
+  __m512 acc[MR][4];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
 
   for (int k = 0; k < K; k++) {
-    __m512 vb[NVMAX];
+    __m512 vb[4];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) vb[v] = _mm512_load_ps(b + v * ps + 16 * k);
 #pragma GCC unroll 16
@@ -45,8 +45,8 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
     }
   }
 
-  __mmask16 m[NVMAX];
-  __m512 vbias[NVMAX];
+  __mmask16 m[4];
+  __m512 vbias[4];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; v++) {
     m[v] = v16_mask(ncols - 16 * v);
@@ -83,7 +83,8 @@ void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b, si
       if (res_rows) rrow_buf[i] = res_rows[i] + col;
     }
     const float *const *rrow = res_rows ? rrow_buf : NULL;
-    if (step == 3) { TILE(3) }
+    if (NVMAX >= 4 && step == 4) { TILE(4) }
+    else if (NVMAX >= 3 && step == 3) { TILE(3) }
     else if (step == 2) { TILE(2) }
     else { TILE(1) }
     v += step;

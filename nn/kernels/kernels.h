@@ -33,21 +33,18 @@ typedef void (*GemmUkernelFn)(int K, const float *a, ptrdiff_t lda, const float 
                               size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
                               const float *bias, Activation act, const float *const *res_rows);
 
-/* Depthwise convolution, one image, output rows [y0, y1).
- * in: padded input; pixel (py, px) of the padded image at in + py*in_row + px*c.
- * Output pixel (y, x) = act(bias + sum_{ky,kx} in(y*stride+ky, x*stride+kx) * w[(ky*k+kx)*cpad + ch]),
- * stored at out + y*out_row + x*c. w has cpad = round_up(c, 16) floats per tap.
- * When pool != NULL, pool[ch] += the sum of this call's outputs of channel ch. */
+/* Depthwise convolution, one output row:
+ *   out[x*c + ch] = act(bias[ch] + sum_{ky,kx} in_rows[ky][(x*stride + kx)*c + ch] * w[(ky*k + kx)*cpad + ch])
+ * for x < out_w, ch < c. in_rows[ky] (ky < k) is input row y*stride + ky of
+ * the zero-padded input, starting at its left border: the rows need not be
+ * evenly spaced (they may come from a ring buffer). w has cpad = round_up(c, 16)
+ * floats per tap. When pool != NULL, pool[ch] += the sum of the row's outputs. */
 typedef struct {
-  const float *in;
-  ptrdiff_t in_row;
-  float *out;
-  ptrdiff_t out_row;
   int out_w, c, k, stride;
   const float *w, *bias;
   Activation act;
 } DwconvArgs;
-typedef void (*DwconvFn)(const DwconvArgs *a, int y0, int y1, float *pool);
+typedef void (*DwconvFn)(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 
 /* y[i] = act(x[i]) for n floats (may alias). */
 typedef void (*VactFn)(const float *x, float *y, size_t n, Activation act);
@@ -66,7 +63,7 @@ typedef struct {
 void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b,
                              size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
                              const float *bias, Activation act, const float *const *res_rows);
-void effnet_dwconv_scalar(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_dwconv_scalar(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
 
 #if defined(EFFNET_HAVE_X86)
@@ -74,7 +71,7 @@ void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
 void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
                            size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
                            const float *bias, Activation act, const float *const *res_rows);
-void effnet_dwconv_avx2(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 
 #define EFFNET_AVX512_MR 8
@@ -82,7 +79,7 @@ void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
                         size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
                         const float *bias, Activation act, const float *const *res_rows);
-void effnet_dwconv_avx512(const DwconvArgs *a, int y0, int y1, float *pool);
+void effnet_dwconv_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
 #endif
 
