@@ -19,17 +19,17 @@ ALWAYS_INLINE void store_row(__m512 acc, __m512 bias, __mmask16 m, Activation ac
   _mm512_mask_storeu_ps(c, m, v);
 }
 
-/* One MR x (16*NV) tile; NV and ACT are compile-time constants. Rows past mr
- * read the last valid row (their results are never stored). */
-ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, const int NV,
-                        int mr, int ncols, float *const *c_rows, const float *bias,
+/* One ROWS x (16*NV) tile; ROWS, NV and ACT are compile-time constants. Rows
+ * past mr read the last valid row (their results are never stored). */
+ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, const int ROWS,
+                        const int NV, int mr, int ncols, float *const *c_rows, const float *bias,
                         const Activation ACT, const float *const *res_rows) {
   const float *ar[MR];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;
+  for (int i = 0; i < ROWS; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;
   __m512 acc[MR][4];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
+  for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
 
@@ -38,7 +38,7 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) vb[v] = _mm512_load_ps(b + v * ps + 16 * k);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < ROWS; i++) {
       __m512 va = _mm512_set1_ps(ar[i][k]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(va, vb[v], acc[i][v]);
@@ -53,7 +53,7 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
     vbias[v] = _mm512_maskz_loadu_ps(m[v], bias + 16 * v);
   }
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) {
+  for (int i = 0; i < ROWS; i++) {
     if (i < mr) {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++)
@@ -62,11 +62,19 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
   }
 }
 
-#define TILE(NV)                                                                                   \
-  switch (act) {                                                                                   \
-    case ACT_SILU: tile(K, a, lda, bp, ps, NV, mr, n, crow, bias + col, ACT_SILU, rrow); break;       \
-    case ACT_SIGMOID: tile(K, a, lda, bp, ps, NV, mr, n, crow, bias + col, ACT_SIGMOID, rrow); break; \
-    default: tile(K, a, lda, bp, ps, NV, mr, n, crow, bias + col, ACT_NONE, rrow); break;           \
+#define TILE_ROWS(ROWS, NV)                                                                              \
+  switch (act) {                                                                                         \
+    case ACT_SILU: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SILU, rrow); break;       \
+    case ACT_SIGMOID: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SIGMOID, rrow); break; \
+    default: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_NONE, rrow); break;           \
+  }
+/* A single row (SE layers and the classifier at batch 1, the last row of a
+ * 7x7 layer) gets its own GEMV-shaped tile instead of 8x the work. */
+#define TILE(NV)                  \
+  if (mr == 1) {                  \
+    TILE_ROWS(1, NV)              \
+  } else {                        \
+    TILE_ROWS(MR, NV)             \
   }
 
 void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, int nv,
