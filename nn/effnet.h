@@ -61,6 +61,7 @@ typedef struct {
   float crop_pct;         /* 0 when unknown */
   const char *interpolation; /* "bicubic", "bilinear" or "" */
   EffnetIsa isa;          /* kernels in use */
+  int untrained;          /* the weights say they are random (config.json or file metadata) */
 } EffnetInfo;
 
 typedef struct EffnetModel EffnetModel;

@@ -389,6 +389,8 @@ static int read_config(Loader *L, const char *cfg, EffnetModel *m, int *cfg_inpu
     }
     *cfg_variant = effnet_variant_from_name(strstr(arch->string, "efficientnet_b") + 13);
   }
+  const JsonValue *untrained = json_get(root, "untrained");
+  if (untrained && untrained->type == JSON_BOOL && untrained->number != 0) m->info.untrained = 1;
   const JsonValue *nc = json_get(root, "num_classes");
   if (nc && nc->type == JSON_NUMBER) *cfg_classes = (int)nc->number;
   const JsonValue *pc = json_get(root, "pretrained_cfg");
@@ -531,8 +533,13 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
     return NULL;
   }
   char file[4096], cfg[4096];
+  struct stat sb;
   resolve_paths(path, file, sizeof file, cfg, sizeof cfg);
   L.file = file;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && stat(file, &sb) != 0) {
+    fail(&L, "%s: the folder holds no model.safetensors", path);
+    return NULL;
+  }
   EffnetModel *m = model_new(opt, &L);
   if (!m) return NULL;
   L.st = st_open(file, err, errlen);
@@ -564,6 +571,7 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
          effnet_variant_name(L.variant));
     goto error;
   }
+  if (st_metadata(L.st, "untrained")) m->info.untrained = 1;
   int classes = classes_in_file(&L);
   if (classes < 0) goto error;
   if (cfg_classes > 0 && cfg_classes != classes) {
@@ -598,6 +606,7 @@ EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, co
     return NULL;
   }
   m->info.naming = EFFNET_NAMING_RANDOM;
+  m->info.untrained = 1;
   return m;
 }
 

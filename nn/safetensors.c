@@ -193,10 +193,14 @@ static const JsonValue *parse_header(const Ctx *c, StFile *f, size_t *header_len
             (unsigned long long)n, f->size);
     return NULL;
   }
+  if (n == 0) {
+    st_fail(c, "header length is 0: the file holds no tensor list (not a safetensors file?)");
+    return NULL;
+  }
   char jerr[256];
   f->doc = json_parse((const char *)f->base + 8, (size_t)n, jerr, sizeof jerr);
   if (!f->doc) {
-    st_fail(c, "header is not valid JSON: %s", jerr);
+    st_fail(c, "header: %s", jerr);
     return NULL;
   }
   const JsonValue *root = json_root(f->doc);
@@ -218,22 +222,22 @@ static const JsonValue *unique_member(const Ctx *c, const char *name, const Json
   for (size_t i = 0; i < obj->count; i++) {
     if (strcmp(obj->keys[i], key) != 0) continue;
     if (found) {
-      st_fail(c, "tensor \"%.200s\": key \"%s\" appears more than once", name, key);
+      st_fail(c, "tensor '%.200s': key \"%s\" appears more than once", name, key);
       return NULL;
     }
     found = obj->items[i];
   }
-  if (!found) st_fail(c, "tensor \"%.200s\": missing \"%s\"", name, key);
+  if (!found) st_fail(c, "tensor '%.200s': missing \"%s\"", name, key);
   return found;
 }
 
 static int check_dtype(const Ctx *c, const char *name, const JsonValue *v, StDtype *dt) {
   if (v->type != JSON_STRING) {
-    st_fail(c, "tensor \"%.200s\": \"dtype\" must be a string", name);
+    st_fail(c, "tensor '%.200s': \"dtype\" must be a string", name);
     return -1;
   }
   if (strlen(v->string) != v->string_len || dtype_from_name(v->string, dt)) {
-    st_fail(c, "tensor \"%.200s\": unknown dtype \"%.32s\"", name, v->string);
+    st_fail(c, "tensor '%.200s': unknown dtype \"%.32s\"", name, v->string);
     return -1;
   }
   return 0;
@@ -241,11 +245,11 @@ static int check_dtype(const Ctx *c, const char *name, const JsonValue *v, StDty
 
 static int check_shape(const Ctx *c, const char *name, const JsonValue *v, StTensor *t) {
   if (v->type != JSON_ARRAY) {
-    st_fail(c, "tensor \"%.200s\": \"shape\" must be an array of integers", name);
+    st_fail(c, "tensor '%.200s': \"shape\" must be an array of integers", name);
     return -1;
   }
   if (v->count > ST_MAX_DIMS) {
-    st_fail(c, "tensor \"%.200s\": shape has %zu dimensions, more than the limit of %d",
+    st_fail(c, "tensor '%.200s': shape has %zu dimensions, more than the limit of %d",
             name, v->count, ST_MAX_DIMS);
     return -1;
   }
@@ -253,11 +257,11 @@ static int check_shape(const Ctx *c, const char *name, const JsonValue *v, StTen
   for (size_t i = 0; i < v->count; i++) {
     const JsonValue *d = v->items[i];
     if (d->type != JSON_NUMBER || !d->number_is_integer) {
-      st_fail(c, "tensor \"%.200s\": \"shape\" must be an array of integers", name);
+      st_fail(c, "tensor '%.200s': \"shape\" must be an array of integers", name);
       return -1;
     }
     if (d->integer < 0) {
-      st_fail(c, "tensor \"%.200s\": shape has a negative dimension (%lld)", name, d->integer);
+      st_fail(c, "tensor '%.200s': shape has a negative dimension (%lld)", name, d->integer);
       return -1;
     }
     t->shape[i] = d->integer;
@@ -268,7 +272,7 @@ static int check_shape(const Ctx *c, const char *name, const JsonValue *v, StTen
   int64_t numel = has_zero ? 0 : 1;
   for (int i = 0; i < t->ndim && numel; i++) {
     if (numel > INT64_MAX / t->shape[i]) {
-      st_fail(c, "tensor \"%.200s\": element count overflows 64 bits", name);
+      st_fail(c, "tensor '%.200s': element count overflows 64 bits", name);
       return -1;
     }
     numel *= t->shape[i];
@@ -285,7 +289,7 @@ static int check_offsets(const Ctx *c, const char *name, const JsonValue *v, uin
     ok = x->type == JSON_NUMBER && x->number_is_integer && x->integer >= 0;
   }
   if (!ok) {
-    st_fail(c, "tensor \"%.200s\": data_offsets must be two non-negative integers", name);
+    st_fail(c, "tensor '%.200s': data_offsets must be two non-negative integers", name);
     return -1;
   }
   *b = (uint64_t)v->items[0]->integer;
@@ -307,24 +311,24 @@ static int check_range(const Ctx *c, const char *name, StTensor *t, uint64_t b, 
                        size_t data_len) {
   size_t esize = st_dtype_size(t->dtype);
   if (e < b) {
-    st_fail(c, "tensor \"%.200s\": end offset %llu is before begin offset %llu", name,
+    st_fail(c, "tensor '%.200s': end offset %llu is before begin offset %llu", name,
             (unsigned long long)e, (unsigned long long)b);
     return -1;
   }
   if (e > data_len) {
-    st_fail(c, "tensor \"%.200s\": data_offsets [%llu, %llu] reach beyond the data buffer (%zu bytes)",
+    st_fail(c, "tensor '%.200s': data_offsets [%llu, %llu] reach beyond the data buffer (%zu bytes; is the file truncated?)",
             name, (unsigned long long)b, (unsigned long long)e, data_len);
     return -1;
   }
   if (b % esize != 0) {
-    st_fail(c, "tensor \"%.200s\": begin offset %llu is not a multiple of the %s element size (%zu)",
+    st_fail(c, "tensor '%.200s': begin offset %llu is not a multiple of the %s element size (%zu)",
             name, (unsigned long long)b, st_dtype_name(t->dtype), esize);
     return -1;
   }
   if ((uint64_t)t->numel > (e - b) / esize || (uint64_t)t->numel * esize != e - b) {
     char shape[200];
     format_shape(t, shape, sizeof shape);
-    st_fail(c, "tensor \"%.200s\": shape %s of %s needs %llu x %zu bytes, which does not match "
+    st_fail(c, "tensor '%.200s': shape %s of %s needs %llu x %zu bytes, which does not match "
             "the data_offsets length %llu", name, shape, st_dtype_name(t->dtype),
             (unsigned long long)t->numel, esize, (unsigned long long)(e - b));
     return -1;
@@ -336,7 +340,7 @@ static int check_range(const Ctx *c, const char *name, StTensor *t, uint64_t b, 
 static int parse_tensor(const Ctx *c, const char *name, const JsonValue *v, const uint8_t *data,
                         size_t data_len, StTensor *t) {
   if (v->type != JSON_OBJECT) {
-    st_fail(c, "tensor \"%.200s\": entry is not an object", name);
+    st_fail(c, "tensor '%.200s': entry is not an object", name);
     return -1;
   }
   const JsonValue *dt = unique_member(c, name, v, "dtype");
@@ -398,7 +402,7 @@ static int index_names(const Ctx *c, StFile *f) {
   qsort(f->by_name, f->count, sizeof *f->by_name, cmp_name);
   for (size_t i = 1; i < f->count; i++) {
     if (strcmp(f->by_name[i - 1].name, f->by_name[i].name) == 0) {
-      st_fail(c, "duplicate tensor name \"%.200s\"", f->by_name[i].name);
+      st_fail(c, "duplicate tensor name '%.200s'", f->by_name[i].name);
       return -1;
     }
   }
@@ -424,7 +428,7 @@ static int check_overlaps(const Ctx *c, const StFile *f) {
   const StRange *far = NULL; /* range with the furthest end so far */
   for (size_t k = 0; k < n && rc == 0; k++) {
     if (far && r[k].begin < far->end) {
-      st_fail(c, "tensors \"%.200s\" and \"%.200s\" have overlapping data ranges", far->name,
+      st_fail(c, "tensors '%.200s' and '%.200s' have overlapping data ranges", far->name,
               r[k].name);
       rc = -1;
     }

@@ -34,11 +34,20 @@ typedef struct {
   int threads, top_k, batch, runs;
 } Args;
 
+/* One line on stderr, exit status 2. */
 static int usage_error(const char *fmt, const char *what) {
   fprintf(stderr, "effnet: ");
   fprintf(stderr, fmt, what);
-  fprintf(stderr, "\n%s", kUsage);
+  fprintf(stderr, " (see effnet --help)\n");
   return 2;
+}
+
+static int known_option(const char *k) {
+  static const char *const opts[] = {"--weights", "--input", "--logits-out", "--variant", "--padding",
+                                     "--bn-eps", "--isa", "--threads", "--top-k", "--batch", "--runs"};
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+    if (!strcmp(k, opts[i])) return 1;
+  return 0;
 }
 
 /* Strict integer parse: the whole string, within [lo, hi]. */
@@ -62,6 +71,7 @@ static int parse_args(int argc, char **argv, Args *a) {
       if (!a->weights) { a->weights = k; continue; }
       return usage_error("unexpected argument '%s'", k);
     }
+    if (!known_option(k)) return usage_error("unknown option '%s'", k);
     if (i + 1 >= argc) return usage_error("option %s needs a value", k);
     const char *v = argv[++i];
     if (!strcmp(k, "--weights")) a->weights = v;
@@ -94,8 +104,6 @@ static int parse_args(int argc, char **argv, Args *a) {
       if (parse_int(v, 1, 4096, &a->batch)) return usage_error("--batch must be 1..4096, not '%s'", v);
     } else if (!strcmp(k, "--runs")) {
       if (parse_int(v, 1, 1000000, &a->runs)) return usage_error("--runs must be a positive integer, not '%s'", v);
-    } else {
-      return usage_error("unknown option '%s'", k);
     }
   }
   return 0;
@@ -125,8 +133,9 @@ static int cmd_info(const Args *a) {
   printf("mean:         %g %g %g\n", i->mean[0], i->mean[1], i->mean[2]);
   printf("std:          %g %g %g\n", i->std[0], i->std[1], i->std[2]);
   if (i->crop_pct > 0) printf("crop-pct:     %g\n", i->crop_pct);
-  if (i->interpolation[0]) printf("interpolation: %s\n", i->interpolation);
+  if (i->interpolation[0]) printf("interpolate:  %s\n", i->interpolation);
   printf("kernels:      %s\n", effnet_isa_name(i->isa));
+  if (i->untrained) printf("WARNING:      untrained (random) weights: the classes they predict are meaningless\n");
   effnet_model_free(m);
   return 0;
 }
@@ -188,6 +197,9 @@ static int cmd_run(const Args *a) {
     fprintf(stderr, "effnet: %s\n", err);
     goto out;
   }
+  if (info->untrained)
+    fprintf(stderr, "effnet: warning: %s holds UNTRAINED (random) weights: the labels below are meaningless\n",
+            a->weights);
   print_top_k(info, logits, n, a->top_k);
   if (a->logits_out) {
     int64_t oshape[2] = {n, info->num_classes};
