@@ -1,9 +1,6 @@
 /* gemm.c — tiling and packing around the ISA micro-kernels.
  *
- * Work is split into tasks of (MR rows) x (a chunk of 16-column panels). A
- * chunk of B is sized to stay in L2 while a thread walks its row tiles, and
- * chunks shrink when there are too few row tiles to keep every thread busy
- * (the 7x7 layers). NHWC activations are the A matrix as they lie, so the
+ * NHWC activations are the A matrix as they lie, so the
  * micro-kernel reads them in place; only strided views and the stem's
  * im2col are gathered into a dense per-thread block first. */
 #include "gemm.h"
@@ -65,86 +62,113 @@ static void gather_im2col(const GemmJob *job, int i0, int mr, float *rows) {
   }
 }
 
-/* Panels per task chunk: fits L2, multiple of nv, small enough to give every
- * thread several tasks. */
-static int chunk_panels(int K, int panels, int nv, int m_tiles, int threads) {
-  int fit = kL2Budget / (K * GEMM_NR * (int)sizeof(float));
-  int chunk = fit / nv * nv;
-  if (chunk < nv) chunk = nv;
-  if (chunk > panels) chunk = panels;
-  while (chunk > nv && m_tiles * ((panels + chunk - 1) / chunk) < 4 * threads) {
-    int smaller = (chunk / 2) / nv * nv;
-    chunk = smaller < nv ? nv : smaller;
-  }
-  return chunk;
-}
-
 static int view_is_dense(const View *v) {
   return v->row == (ptrdiff_t)v->w * v->c && v->img == (ptrdiff_t)v->h * v->row;
 }
 
-/* Task t of a job: MR rows x one chunk of panels. */
+/* The work of a job is a list of micro-kernel calls ("items"), ordered
+ * chunk by chunk (a chunk = the panels that fit in L2 together), then by row
+ * tile, then by panel group (nv panels) within the chunk. Each thread takes
+ * one contiguous, equal share of the list: balanced to one call, and within
+ * its share a row tile is reused from L1 across the chunk's panel groups
+ * while the chunk's panels stay in L2. */
 typedef struct {
   const Kernels *kern;
   const GemmJob *job;
-  int M, m_tiles, panels, chunk, dense;
+  int M, m_tiles, panels, chunk, gpc; /* gpc: panel groups per full chunk */
+  int full_chunks, last_groups;       /* the last, partial chunk's groups */
+  int dense;
   float *rows;
 } Plan;
 
-static Plan plan_job(const Kernels *kern, const GemmJob *job, float *rows, int threads) {
+static Plan plan_job(const Kernels *kern, const GemmJob *job, float *rows) {
   Plan p;
+  const int nv = kern->nv, K = job->w->K;
   p.kern = kern;
   p.job = job;
   p.rows = rows;
   p.M = job->n * job->c->h * job->c->w;
   p.m_tiles = (p.M + kern->mr - 1) / kern->mr;
   p.panels = (job->w->N + GEMM_NR - 1) / GEMM_NR;
-  p.chunk = chunk_panels(job->w->K, p.panels, kern->nv, p.m_tiles, threads);
+  int fit = kL2Budget / (K * GEMM_NR * (int)sizeof(float)) / nv * nv;
+  p.chunk = fit < nv ? nv : fit > p.panels ? p.panels : fit;
+  p.gpc = (p.chunk + nv - 1) / nv;
+  p.full_chunks = p.panels / p.chunk;
+  p.last_groups = (p.panels % p.chunk + nv - 1) / nv;
   p.dense = job->a && view_is_dense(job->a);
   return p;
 }
 
-static int plan_tasks(const Plan *p) { return p->m_tiles * ((p->panels + p->chunk - 1) / p->chunk); }
+static long long plan_items(const Plan *p) {
+  return (long long)p->m_tiles * (p->full_chunks * p->gpc + p->last_groups);
+}
 
-static void run_task(const Plan *p, int t) {
+/* Run items [u0, u1). */
+static void run_items(const Plan *p, long long u0, long long u1) {
   const GemmJob *job = p->job;
   const PackedGemm *w = job->w;
   const View *c = job->c;
-  const int MR = p->kern->mr, K = w->K, N = w->N;
+  const int MR = p->kern->mr, K = w->K, N = w->N, nv = p->kern->nv;
   const size_t panel_stride = (size_t)K * GEMM_NR;
-  float *c_rows[GEMM_MR_MAX];
-  const float *r_rows[GEMM_MR_MAX];
-  int nc = t / p->m_tiles, mt = t - nc * p->m_tiles;
-  int i0 = mt * MR, mr = p->M - i0 < MR ? p->M - i0 : MR;
-  const float *a;
-  if (p->dense) {
-    a = job->a->data + (size_t)i0 * K;
-  } else {
-    if (job->a) gather_rows(job, K, i0, mr, p->rows);
-    else gather_im2col(job, i0, mr, p->rows);
-    a = p->rows;
+  const long long full_items = (long long)p->full_chunks * p->m_tiles * p->gpc;
+  float *c_rows[GEMM_MR_MAX], *crow[GEMM_MR_MAX];
+  const float *r_rows[GEMM_MR_MAX], *rrow[GEMM_MR_MAX];
+  const float *a = NULL;
+  int cur_tile = -1, mr = 0;
+  for (long long u = u0; u < u1; u++) {
+    int chunk, mt, g, groups;
+    if (u < full_items) {
+      groups = p->gpc;
+      chunk = (int)(u / ((long long)p->m_tiles * groups));
+      int r = (int)(u - (long long)chunk * p->m_tiles * groups);
+      mt = r / groups;
+      g = r - mt * groups;
+    } else {
+      groups = p->last_groups;
+      chunk = p->full_chunks;
+      int r = (int)(u - full_items);
+      mt = r / groups;
+      g = r - mt * groups;
+    }
+    int i0 = mt * MR;
+    if (mt != cur_tile) { /* a new row tile: its A rows and output row pointers */
+      cur_tile = mt;
+      mr = p->M - i0 < MR ? p->M - i0 : MR;
+      if (p->dense) {
+        a = job->a->data + (size_t)i0 * K;
+      } else {
+        if (job->a) gather_rows(job, K, i0, mr, p->rows);
+        else gather_im2col(job, i0, mr, p->rows);
+        a = p->rows;
+      }
+      Pos pos = pos_of(i0, c->h, c->w);
+      for (int i = 0; i < mr; i++, pos_next(&pos, c->h, c->w)) {
+        c_rows[i] = view_at(c, pos);
+        r_rows[i] = job->res ? view_at(job->res, pos) : NULL;
+      }
+    }
+    int p0 = chunk * p->chunk + g * nv;
+    int p_end = (chunk + 1) * p->chunk < p->panels ? (chunk + 1) * p->chunk : p->panels;
+    int np = p_end - p0 < nv ? p_end - p0 : nv;
+    int col = p0 * GEMM_NR, ncols = N - col < np * GEMM_NR ? N - col : np * GEMM_NR;
+    for (int i = 0; i < mr; i++) {
+      crow[i] = c_rows[i] + col;
+      rrow[i] = job->res ? r_rows[i] + col : NULL;
+    }
+    p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, np, mr, ncols, crow,
+                  w->bias + col, job->act, job->res ? rrow : NULL);
   }
-  int p0 = nc * p->chunk, p1 = p0 + p->chunk < p->panels ? p0 + p->chunk : p->panels;
-  int col = p0 * GEMM_NR;
-  Pos pos = pos_of(i0, c->h, c->w);
-  for (int i = 0; i < mr; i++, pos_next(&pos, c->h, c->w)) {
-    c_rows[i] = view_at(c, pos) + col;
-    r_rows[i] = job->res ? view_at(job->res, pos) + col : NULL;
-  }
-  int ncols = N - col < (p1 - p0) * GEMM_NR ? N - col : (p1 - p0) * GEMM_NR;
-  p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p1 - p0, mr, ncols, c_rows,
-                w->bias + col, job->act, job->res ? r_rows : NULL);
 }
 
 void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
-  Plan p = plan_job(kern, job, rows, omp_get_num_threads());
-  const int tasks = plan_tasks(&p);
-#pragma omp for schedule(static)
-  for (int t = 0; t < tasks; t++) run_task(&p, t);
+  Plan p = plan_job(kern, job, rows);
+  const long long U = plan_items(&p);
+  const int T = omp_get_num_threads(), t = omp_get_thread_num();
+  run_items(&p, U * t / T, U * (t + 1) / T);
+#pragma omp barrier
 }
 
 void gemm_job_run_serial(const Kernels *kern, const GemmJob *job, float *rows) {
-  Plan p = plan_job(kern, job, rows, 1);
-  const int tasks = plan_tasks(&p);
-  for (int t = 0; t < tasks; t++) run_task(&p, t);
+  Plan p = plan_job(kern, job, rows);
+  run_items(&p, 0, plan_items(&p));
 }
