@@ -24,6 +24,7 @@ struct EffnetWorkspace {
   const EffnetModel *model;
   int max_batch, threads;
   float *x[2], *e, *d;
+  float *image;       /* the input images, NHWC with the stem's zero borders */
   float *ring;        /* [threads][ring_floats] */
   float *pool_part;   /* [threads][max_batch][cmax] */
   float *pooled;      /* [max_batch][cmax] */
@@ -71,6 +72,11 @@ static int block_streams(const Block *b) {
   return b->spec.expand != 1 && rows * padded_row_floats(b) * sizeof(float) > kStreamBytes;
 }
 
+static Pads stem_pads(const EffnetModel *m) {
+  Pads p = {m->stem_pad_t, m->stem_pad_l, m->stem_pad_b, m->stem_pad_r};
+  return p;
+}
+
 /* Borders of block i's input: it needs them when it has no expand conv. */
 static Pads input_pads(const EffnetModel *m, int i) {
   if (i < m->arch.num_blocks && m->blocks[i].spec.expand == 1) return block_pads(&m->blocks[i]);
@@ -79,7 +85,7 @@ static Pads input_pads(const EffnetModel *m, int i) {
 
 /* ---- workspace ---- */
 static void ws_free_buffers(EffnetWorkspace *ws) {
-  free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d); free(ws->ring);
+  free(ws->image); free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d); free(ws->ring);
   free(ws->pool_part); free(ws->pooled); free(ws->se1); free(ws->se2);
   free(ws->feat); free(ws->gated); free(ws->rows);
 }
@@ -131,6 +137,8 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->cmax = cmax;
   ws->semax = semax;
   ws->kmax = kmax;
+  size_t image = view_floats(m->input_size, 3, stem_pads(m));
+  ws->image = model_alloc_floats(B * image);
   ws->x[0] = model_alloc_floats(B * xmax);
   ws->x[1] = model_alloc_floats(B * xmax);
   ws->e = model_alloc_floats(B * emax);
@@ -144,10 +152,10 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->feat = model_alloc_floats(B * m->arch.head_ch);
   ws->gated = model_alloc_floats(gmax);
   ws->rows = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
-  if (!ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->ring || !ws->pool_part || !ws->pooled || !ws->se1 ||
+  if (!ws->image || !ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->ring || !ws->pool_part || !ws->pooled || !ws->se1 ||
       !ws->se2 || !ws->feat || !ws->gated || !ws->rows)
     goto oom;
-  ws->bytes = sizeof(float) * (B * (2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
+  ws->bytes = sizeof(float) * (B * (image + 2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
                                gmax + T * (m->kern->mr * kmax + ring));
   return ws;
 oom:
@@ -173,7 +181,9 @@ static void zero_border(const View *v, Pads pad, int n) {
   if (pad.t == 0 && pad.l == 0 && pad.b == 0 && pad.r == 0) return;
   const int rows = v->h + pad.t + pad.b;
   const size_t row_bytes = (size_t)v->row * sizeof(float);
-#pragma omp for schedule(static)
+  /* nowait: only the border is written, and every reader of it comes after
+   * at least one later barrier */
+#pragma omp for schedule(static) nowait
   for (int t = 0; t < n * rows; t++) {
     int img = t / rows, py = t - img * rows;
     float *row = v->data + img * v->img + (ptrdiff_t)(py - pad.t) * v->row - (ptrdiff_t)pad.l * v->c;
@@ -269,17 +279,23 @@ static void finish_pool(EffnetWorkspace *ws, int C, int n, int pixels) {
 }
 
 /* w with row k of B multiplied by gate[k], into dst (shared by the team). */
-static PackedGemm gate_weights(const PackedGemm *w, const float *gate, float *dst) {
-  const int K = w->K, rows = (w->N + GEMM_NR - 1) / GEMM_NR * K;
-#pragma omp for schedule(static)
-  for (int r = 0; r < rows; r++) {
-    const float *src = w->b + (size_t)r * GEMM_NR;
-    float *out = dst + (size_t)r * GEMM_NR;
-    float g = gate[r % K];
-    for (int j = 0; j < GEMM_NR; j++) out[j] = src[j] * g;
-  }
-  PackedGemm gated = {K, w->N, dst, w->bias};
+static PackedGemm gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst) {
+  const size_t rows = (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
+  const int T = omp_get_num_threads(), t = omp_get_thread_num();
+  m->kern->scale_panels(w->b, gate, w->K, rows * t / T, rows * (t + 1) / T, dst);
+#pragma omp barrier
+  PackedGemm gated = {w->K, w->N, dst, w->bias};
   return gated;
+}
+
+/* x (n images) channel c times gate[image][c], in place. */
+static void gate_activations(const EffnetModel *m, const View *x, const float *gate, ptrdiff_t gate_stride,
+                             int n) {
+  const size_t hw = (size_t)x->h * x->w;
+  const int T = omp_get_num_threads(), t = omp_get_thread_num();
+  for (int img = 0; img < n; img++)
+    m->kern->scale_channels(x->data + img * x->img, gate + img * gate_stride, x->c, hw * t / T, hw * (t + 1) / T);
+#pragma omp barrier
 }
 
 static View image_view(const View *v, int img) {
@@ -322,10 +338,19 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   GemmJob e = {.n = n, .a = &se1, .w = &b->se_expand, .act = ACT_SIGMOID, .c = &se2};
   gemm(m, ws, &e);
 
-  /* Project: the SE gate scales the input channels, i.e. the rows of the
-   * weights — K*N multiplies per image instead of H*W*K on the activations. */
+  /* Project. The SE gate scales its input channels: either the rows of the
+   * weights (K*N multiplies per image; then one GEMM per image) or the
+   * depthwise output (H*W*K), whichever is smaller — the weights on large
+   * early layers, the activations on the 7x7 ones. */
+  const size_t npad = (size_t)(s->out_ch + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
+  if ((size_t)d.h * d.w < npad) {
+    gate_activations(m, &d, ws->se2, (ptrdiff_t)ws->cmax, n);
+    GemmJob p = {.n = n, .a = &d, .w = &b->project, .act = ACT_NONE, .c = out, .res = s->residual ? in : NULL};
+    gemm(m, ws, &p);
+    return;
+  }
   for (int img = 0; img < n; img++) {
-    PackedGemm gated = gate_weights(&b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated);
+    PackedGemm gated = gate_weights(m, &b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated);
     View di = image_view(&d, img), oi = image_view(out, img), ii = image_view(in, img);
     GemmJob p = {.n = 1, .a = &di, .w = &gated, .act = ACT_NONE, .c = &oi, .res = s->residual ? &ii : NULL};
     gemm(m, ws, &p);
@@ -353,14 +378,32 @@ static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *
   gemm(m, ws, &cj);
 }
 
+/* Planar [n][3][S][S] input -> NHWC with the stem's zero borders. */
+static void input_to_nhwc(const float *input, const View *img, int n) {
+  const int S = img->h;
+#pragma omp for schedule(static)
+  for (int t = 0; t < n * S; t++) {
+    int i = t / S, y = t - i * S;
+    const float *r = input + ((size_t)i * 3 * S + y) * S, *g = r + (size_t)S * S, *b = g + (size_t)S * S;
+    float *o = img->data + i * img->img + y * img->row;
+    for (int x = 0; x < S; x++) {
+      o[3 * x] = r[x];
+      o[3 * x + 1] = g[x];
+      o[3 * x + 2] = b[x];
+    }
+  }
+}
+
 static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n,
                             float *logits) {
+  View image = make_view(ws->image, m->input_size, 3, stem_pads(m));
+  zero_border(&image, stem_pads(m), n);
+  input_to_nhwc(input, &image, n);
   Pads in_pad = input_pads(m, 0);
   View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
   zero_border(&x, in_pad, n);
-  GemmJob stem = {.n = n, .src = input, .src_size = m->input_size, .stride = 2,
-                  .pad_t = m->stem_pad_t, .pad_l = m->stem_pad_l, .w = &m->stem,
-                  .act = ACT_SILU, .c = &x};
+  GemmJob stem = {.n = n, .src = &image, .stride = 2, .pad_t = m->stem_pad_t, .pad_l = m->stem_pad_l,
+                  .w = &m->stem, .act = ACT_SILU, .c = &x};
   gemm(m, ws, &stem);
   int cur = 0;
   for (int i = 0; i < m->arch.num_blocks; i++) {

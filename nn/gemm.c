@@ -41,24 +41,16 @@ static void gather_rows(const GemmJob *job, int K, int i0, int mr, float *rows) 
     memcpy(rows + (size_t)i * K, view_at(job->a, p), (size_t)K * sizeof(float));
 }
 
-/* Stem: row = output pixel, column k = (channel, ky, kx) of a 3x3 window. */
+/* Stem: row = output pixel, columns = its 3x3 window: three runs of 3 pixels
+ * x 3 channels, contiguous in the bordered NHWC input. */
 static void gather_im2col(const GemmJob *job, int i0, int mr, float *rows) {
-  const View *c = job->c;
-  const int S = job->src_size;
+  const View *c = job->c, *src = job->src;
+  const int s = job->stride;
   Pos p = pos_of(i0, c->h, c->w);
   for (int i = 0; i < mr; i++, pos_next(&p, c->h, c->w)) {
-    float *r = rows + (size_t)i * 27;
-    for (int ch = 0; ch < 3; ch++) {
-      const float *plane = job->src + ((size_t)p.n * 3 + ch) * S * S;
-      for (int ky = 0; ky < 3; ky++) {
-        int yy = p.y * job->stride + ky - job->pad_t;
-        for (int kx = 0; kx < 3; kx++) {
-          int xx = p.x * job->stride + kx - job->pad_l;
-          int inside = yy >= 0 && yy < S && xx >= 0 && xx < S;
-          r[ch * 9 + ky * 3 + kx] = inside ? plane[(size_t)yy * S + xx] : 0.0f;
-        }
-      }
-    }
+    const float *win = src->data + p.n * src->img + (ptrdiff_t)(p.y * s - job->pad_t) * src->row +
+                       (ptrdiff_t)(p.x * s - job->pad_l) * 3;
+    for (int ky = 0; ky < 3; ky++) memcpy(rows + (size_t)i * 27 + ky * 9, win + ky * src->row, 9 * sizeof(float));
   }
 }
 

@@ -19,9 +19,11 @@ typedef struct {
 typedef struct {
   int n;
   const View *a;          /* A rows: pixels of a, K = a->c channels; NULL with im2col */
-  /* stem (a == NULL): A = im2col of planar float images [n][3][src_size][src_size], 3x3 kernel */
-  const float *src;
-  int src_size, stride, pad_t, pad_l;
+  /* stem (a == NULL): A = im2col of a 3x3 window with this stride over src,
+   * n images of 3 channels NHWC with zero borders pad_t/pad_l (and enough
+   * after); column k = (ky*3 + kx)*3 + channel */
+  const View *src;
+  int stride, pad_t, pad_l;
   const PackedGemm *w;
   Activation act;
   const View *c;          /* output, c->h x c->w pixels, w->N channels */

@@ -424,10 +424,27 @@ out:
 }
 
 /* ---- the model ---- */
+
+/* PyTorch orders the stem's 27 inputs (channel, ky, kx); the stem reads its
+ * window from NHWC data as (ky, kx, channel). Reorder B's rows to match. */
+static void stem_rows_to_hwc(PackedGemm *g) {
+  const int panels = (g->N + GEMM_NR - 1) / GEMM_NR;
+  float tmp[27 * GEMM_NR];
+  for (int p = 0; p < panels; p++) {
+    float *panel = g->b + (size_t)p * 27 * GEMM_NR;
+    for (int k = 0; k < 27; k++) {
+      int c = k / 9, ky = k / 3 % 3, kx = k % 3;
+      memcpy(tmp + ((ky * 3 + kx) * 3 + c) * GEMM_NR, panel + k * GEMM_NR, sizeof(float) * GEMM_NR);
+    }
+    memcpy(panel, tmp, sizeof tmp);
+  }
+}
+
 static int load_all(Loader *L, EffnetModel *m, float eps, int num_classes) {
   EffnetNaming nm = L->naming;
   int64_t stem_shape[4] = {m->arch.stem_ch, 3, 3, 3};
   if (load_conv_bn_gemm(L, stem_name(nm), stem_bn_name(nm), 4, stem_shape, eps, &m->stem) != 0) return -1;
+  stem_rows_to_hwc(&m->stem);
   for (int i = 0; i < m->arch.num_blocks; i++) {
     m->blocks[i].spec = m->arch.blocks[i];
     if (load_block(L, &m->blocks[i], eps) != 0) return -1;

@@ -22,9 +22,9 @@ void model_conv_padding(EffnetPadding mode, int n, int k, int s, int *before, in
 
 void model_plan_geometry(EffnetModel *m) {
   EffnetPadding mode = m->info.padding;
-  int after;
-  model_conv_padding(mode, m->input_size, 3, 2, &m->stem_pad_t, &after, &m->stem_out);
+  model_conv_padding(mode, m->input_size, 3, 2, &m->stem_pad_t, &m->stem_pad_b, &m->stem_out);
   m->stem_pad_l = m->stem_pad_t;
+  m->stem_pad_r = m->stem_pad_b;
   int size = m->stem_out;
   for (int i = 0; i < m->arch.num_blocks; i++) {
     Block *b = &m->blocks[i];

@@ -48,8 +48,8 @@ struct EffnetModel {
   const Kernels *kern;
   int input_size;
   int stem_out;             /* stem output size (input_size / 2, rounded up) */
-  int stem_pad_t, stem_pad_l;
-  PackedGemm stem;          /* K = 27 = (c, ky, kx), N = stem channels */
+  int stem_pad_t, stem_pad_l, stem_pad_b, stem_pad_r;
+  PackedGemm stem;          /* K = 27 = (ky, kx, c), N = stem channels */
   Block blocks[EFFNET_MAX_BLOCKS];
   int head_size;            /* spatial size at the head */
   PackedGemm head;          /* last stage -> head channels, SiLU */

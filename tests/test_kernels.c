@@ -171,6 +171,36 @@ static void test_vact(const Kernels *k) {
   free(y);
 }
 
+/* ---- SE gate on weights and on activations (exact: one multiply each) ---- */
+static void test_scale(const Kernels *k) {
+  for (int trial = 0; trial < 50; trial++) {
+    int K = irand(1, 70), panels = irand(1, 5), C = irand(1, 70), P = irand(1, 9);
+    size_t rows = (size_t)panels * K, r0 = (size_t)irand(0, (int)rows), r1 = (size_t)irand((int)r0, (int)rows);
+    float *b = falloc(rows * 16), *out = falloc(rows * 16), *gate = falloc(K > C ? K : C);
+    float *x = malloc(sizeof(float) * (size_t)P * C), *x0 = malloc(sizeof(float) * (size_t)P * C);
+    for (size_t i = 0; i < rows * 16; i++) { b[i] = frand(); out[i] = 5.0f; }
+    for (int i = 0; i < (K > C ? K : C); i++) gate[i] = frand();
+    for (int i = 0; i < P * C; i++) x[i] = x0[i] = frand();
+    k->scale_panels(b, gate, K, r0, r1, out);
+    for (size_t r = 0; r < rows; r++)
+      for (int j = 0; j < 16; j++) {
+        float want = r >= r0 && r < r1 ? b[r * 16 + j] * gate[r % K] : 5.0f;
+        checks++;
+        CHECK(out[r * 16 + j] == want, "%s scale_panels K=%d rows [%zu,%zu) r=%zu: %g vs %g", k->name, K, r0, r1, r,
+              out[r * 16 + j], want);
+      }
+    int p0 = irand(0, P), p1 = irand(p0, P);
+    k->scale_channels(x, gate, C, (size_t)p0, (size_t)p1);
+    for (int p = 0; p < P; p++)
+      for (int c = 0; c < C; c++) {
+        float want = p >= p0 && p < p1 ? x0[p * C + c] * gate[c] : x0[p * C + c];
+        checks++;
+        CHECK(x[p * C + c] == want, "%s scale_channels C=%d [%d,%d) p=%d c=%d", k->name, C, p0, p1, p, c);
+      }
+    free(b); free(out); free(gate); free(x); free(x0);
+  }
+}
+
 /* ---- GEMM driver: dense and bordered views, batches, residual, im2col ---- */
 static float *at(const View *v, int n, int y, int x) {
   return v->data + n * v->img + y * v->row + (ptrdiff_t)x * v->c;
@@ -206,14 +236,22 @@ static void test_driver(const Kernels *k, int threads) {
     size_t asz = (size_t)n * (h + 2 * pad) * (w + 2 * pad) * K, csz = (size_t)n * (h + 2 * pad) * (w + 2 * pad) * N;
     float *abuf = falloc(asz), *cbuf = falloc(csz), *rbuf = falloc((size_t)n * h * w * N);
     float *img = falloc((size_t)n * 3 * src * src);
+    int sp = src + 4; /* bordered NHWC copy for the stem: two pixels of zeros around */
+    float *nhwc = falloc((size_t)n * sp * sp * 3);
     for (size_t i = 0; i < asz; i++) abuf[i] = frand();
     for (size_t i = 0; i < (size_t)n * h * w * N; i++) rbuf[i] = frand();
     for (size_t i = 0; i < (size_t)n * 3 * src * src; i++) img[i] = frand();
+    for (int i = 0; i < n; i++)
+      for (int ch = 0; ch < 3; ch++)
+        for (int y = 0; y < src; y++)
+          for (int x = 0; x < src; x++)
+            nhwc[(((size_t)i * sp + y + 2) * sp + x + 2) * 3 + ch] = img[(((size_t)i * 3 + ch) * src + y) * src + x];
+    View srcv = padded(nhwc, n, src, src, 3, 2, 2, 2, 2);
     for (size_t i = 0; i < csz; i++) cbuf[i] = 99.0f;
     View a = padded(abuf, n, h, w, K, pad, pad, pad, pad);
     View c = padded(cbuf, n, h, w, N, pad, pad, pad, pad);
     View r = padded(rbuf, n, h, w, N, 0, 0, 0, 0);
-    GemmJob job = {.n = n, .a = im2col ? NULL : &a, .src = img, .src_size = src, .stride = stride,
+    GemmJob job = {.n = n, .a = im2col ? NULL : &a, .src = &srcv, .stride = stride,
                    .pad_t = pt, .pad_l = pl, .w = &g, .act = act, .c = &c, .res = use_res ? &r : NULL};
     float *pack = falloc((size_t)threads * k->mr * (K > 27 ? K : 27));
 #pragma omp parallel num_threads(threads)
@@ -226,7 +264,7 @@ static void test_driver(const Kernels *k, int threads) {
             for (int kk = 0; kk < K; kk++) {
               double av;
               if (im2col) {
-                int ch = kk / 9, ky = kk / 3 % 3, kx = kk % 3;
+                int ky = kk / 9, kx = kk / 3 % 3, ch = kk % 3; /* (ky, kx, channel) */
                 int yy = y * stride + ky - pt, xx = x * stride + kx - pl;
                 av = (yy >= 0 && yy < src && xx >= 0 && xx < src) ? img[((size_t)i * 3 + ch) * src * src + yy * src + xx] : 0.0;
               } else {
@@ -249,7 +287,7 @@ static void test_driver(const Kernels *k, int threads) {
         CHECK(cbuf[i] == 99.0f, "%s driver wrote into the border", k->name);
     }
     packed_gemm_free(&g);
-    free(wt); free(abuf); free(cbuf); free(rbuf); free(img); free(pack);
+    free(wt); free(abuf); free(cbuf); free(rbuf); free(img); free(nhwc); free(pack);
   }
 }
 
@@ -266,6 +304,7 @@ int main(void) {
     test_ukernel(k);
     test_dwconv(k);
     test_vact(k);
+    test_scale(k);
     test_driver(k, 1);
     test_driver(k, 3);
     printf("%-7s %s\n", k->name, failures == before ? "ok" : "FAILED");

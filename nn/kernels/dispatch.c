@@ -9,16 +9,19 @@
 static const Kernels kScalar = {
   .name = "scalar", .mr = EFFNET_SCALAR_MR, .nv = 1,
   .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar, .vact = effnet_vact_scalar,
+  .scale_panels = effnet_scale_panels_scalar, .scale_channels = effnet_scale_channels_scalar,
 };
 
 #if defined(EFFNET_HAVE_X86)
 static const Kernels kAvx2 = {
   .name = "avx2", .mr = EFFNET_AVX2_MR, .nv = 1,
   .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_avx2, .vact = effnet_vact_avx2,
+  .scale_panels = effnet_scale_panels_avx2, .scale_channels = effnet_scale_channels_avx2,
 };
 static const Kernels kAvx512 = {
   .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = EFFNET_AVX512_NV,
   .gemm = effnet_gemm_avx512, .dwconv = effnet_dwconv_avx512, .vact = effnet_vact_avx512,
+  .scale_panels = effnet_scale_panels_avx512, .scale_channels = effnet_scale_channels_avx512,
 };
 #endif
 

@@ -49,6 +49,14 @@ typedef void (*DwconvFn)(const DwconvArgs *a, const float *const *in_rows, float
 /* y[i] = act(x[i]) for n floats (may alias). */
 typedef void (*VactFn)(const float *x, float *y, size_t n, Activation act);
 
+/* The squeeze-excitation gate, on whichever side of the project GEMM is
+ * smaller. scale_panels: rows r in [r0, r1) of packed GEMM weights (16 floats
+ * each; row r is input channel r % K) times gate[r % K], into out (64-byte
+ * aligned like b). scale_channels: pixels [p0, p1) of an NHWC tensor with C
+ * channels, x[p*C + c] *= gate[c], in place. */
+typedef void (*ScalePanelsFn)(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
+typedef void (*ScaleChannelsFn)(float *x, const float *gate, int C, size_t p0, size_t p1);
+
 typedef struct {
   const char *name;        /* "scalar", "avx2", "avx512" */
   int mr;                  /* rows per micro-kernel call */
@@ -56,6 +64,8 @@ typedef struct {
   GemmUkernelFn gemm;
   DwconvFn dwconv;
   VactFn vact;
+  ScalePanelsFn scale_panels;
+  ScaleChannelsFn scale_channels;
 } Kernels;
 
 /* Every ISA's kernels, named family_shape_isa (XNNPACK style). */
@@ -65,6 +75,8 @@ void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *
                              const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_scalar(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
+void effnet_scale_panels_scalar(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
+void effnet_scale_channels_scalar(float *x, const float *gate, int C, size_t p0, size_t p1);
 
 #if defined(EFFNET_HAVE_X86)
 #define EFFNET_AVX2_MR 6
@@ -73,6 +85,8 @@ void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
                            const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
+void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
+void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, size_t p1);
 
 #define EFFNET_AVX512_MR 8
 #define EFFNET_AVX512_NV 3
@@ -81,6 +95,8 @@ void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
                         const float *bias, Activation act, const float *const *res_rows);
 void effnet_dwconv_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
+void effnet_scale_panels_avx512(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
+void effnet_scale_channels_avx512(float *x, const float *gate, int C, size_t p0, size_t p1);
 #endif
 
 /* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build
