@@ -61,7 +61,7 @@ static const Pads kNoPad = {0, 0, 0, 0};
 
 /* Stream a block's expand conv through a ring of rows when its expanded,
  * padded input would not sit comfortably in L2. */
-enum { kStreamBytes = 512 * 1024 };
+enum { kStreamBytes = 2 * 1024 * 1024 };
 
 static size_t padded_row_floats(const Block *b) {
   return (size_t)(b->geom.in_size + b->geom.pad_l + b->geom.pad_r) * b->spec.exp_ch;

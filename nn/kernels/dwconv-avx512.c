@@ -28,7 +28,7 @@ ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, 
     const float *ir = in_rows[ky] + (ptrdiff_t)x * S * C + c0;
     __m512 iv[NIN_MAX];
 #pragma GCC unroll 19
-    for (int p = 0; p < nin; p++) iv[p] = _mm512_maskz_loadu_ps(m, ir + (ptrdiff_t)p * C);
+    for (int p = 0; p < nin; p++) iv[p] = m == 0xFFFF ? _mm512_loadu_ps(ir + (ptrdiff_t)p * C) : _mm512_maskz_loadu_ps(m, ir + (ptrdiff_t)p * C);
     const float *wr = a->w + (ptrdiff_t)ky * K * cpad + c0;
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++) {
@@ -41,7 +41,8 @@ ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, 
 #pragma GCC unroll 8
   for (int j = 0; j < XB; j++) {
     __m512 v = v16_act(acc[j], ACT);
-    _mm512_mask_storeu_ps(out_row + (ptrdiff_t)(x + j) * C + c0, m, v);
+    if (m == 0xFFFF) _mm512_storeu_ps(out_row + (ptrdiff_t)(x + j) * C + c0, v);
+    else _mm512_mask_storeu_ps(out_row + (ptrdiff_t)(x + j) * C + c0, m, v);
     sum = _mm512_add_ps(sum, v);
   }
   return sum;
