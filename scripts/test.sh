@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need (apt-get), builds, and runs every test twice:
-# in the release build and in an AddressSanitizer + UBSan build.
+# Installs what the tests need (apt-get), builds, and runs every test three
+# times: in the release build, in an AddressSanitizer + UBSan build, and in a
+# build with only the portable C kernels (what other architectures get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -18,4 +19,6 @@ meson test -C build --print-errorlogs
 setup build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-sanitize --print-errorlogs
-echo "all tests passed (release and sanitizer builds)"
+setup build-portable -Dsimd=false
+meson test -C build-portable --print-errorlogs
+echo "all tests passed (release, sanitizer and portable builds)"

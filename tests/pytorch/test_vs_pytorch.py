@@ -241,11 +241,14 @@ def compare(y, ref, rel_tol=REL_TOL_F32):
     return m, fails
 
 
-def run_effnet(effnet, p, c, timeout):
-    cmd = [effnet, 'run', '--weights', p['weights'], '--input', p['x'], '--logits-out', p['y'], '--top-k', '5']
+def run_effnet(effnet, p, c, timeout, isa=None):
+    y_path = p['y'] if not isa else p['y'].replace('.npy', '_%s.npy' % isa)
+    cmd = [effnet, 'run', '--weights', p['weights'], '--input', p['x'], '--logits-out', y_path, '--top-k', '5']
     cmd += c['flags']
-    if os.path.exists(p['y']):
-        os.remove(p['y'])
+    if isa:
+        cmd += ['--isa', isa]
+    if os.path.exists(y_path):
+        os.remove(y_path)
     t0 = time.time()
     try:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
@@ -257,9 +260,9 @@ def run_effnet(effnet, p, c, timeout):
         return None, dt, [f'exit code {r.returncode}: {" ".join(cmd)}\n--- stdout:\n{tail(r.stdout)}'
                           f'\n--- stderr:\n{tail(r.stderr)}']
     try:
-        y = np.load(p['y'])
+        y = np.load(y_path)
     except Exception as e:  # noqa: BLE001
-        return None, dt, [f'cannot read {p["y"]}: {e}: {" ".join(cmd)}\n--- stderr:\n{tail(r.stderr)}']
+        return None, dt, [f'cannot read {y_path}: {e}: {" ".join(cmd)}\n--- stderr:\n{tail(r.stderr)}']
     return y, dt, []
 
 
@@ -289,7 +292,18 @@ def main():
     ap.add_argument('--cases', default=None, help='regex: only cases whose name matches')
     ap.add_argument('--timeout', type=float, default=1800, help='seconds per effnet call')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--isa', default=None, help='force the engine\'s kernels: scalar, avx2, avx512 (skips the '
+                    'test, exit 77, when the CPU lacks them)')
     a = ap.parse_args()
+    if a.isa in ('avx2', 'avx512'):
+        need = {'avx2': ['avx2', 'fma'], 'avx512': ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl']}[a.isa]
+        try:
+            flags = open('/proc/cpuinfo').read().split()
+        except OSError:
+            flags = []
+        if not all(f in flags for f in need):
+            print(f'this CPU lacks {a.isa}: skipped')
+            sys.exit(77)
     if not a.dry_run and not a.effnet:
         ap.error('--effnet is required (or --dry-run)')
     if a.effnet:
@@ -348,7 +362,10 @@ def main():
             m, fails = compare(ref, ref)
             fails += dry_run_checks(ref)
         else:
-            y, run_s, fails = run_effnet(a.effnet, p, c, a.timeout)
+            y, run_s, fails = run_effnet(a.effnet, p, c, a.timeout, a.isa)
+            if a.isa and fails and 'kernels are not available' in fails[0]:
+                print(f'this build of effnet has no {a.isa} kernels: skipped')
+                sys.exit(77)
             m = {'rel': float('nan'), 'cen': float('nan'),
                  'dep': float(np.linalg.norm(ref - ref.mean(0)) / np.linalg.norm(ref))}
             if y is not None:
