@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "gemm.h"
 #include "model.h"
 
@@ -92,13 +93,13 @@ static void ws_free_buffers(EffnetWorkspace *ws) {
 
 EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
                                       size_t errlen) {
-  if (!m) { if (err && errlen) snprintf(err, errlen, "no model given"); return NULL; }
+  if (!m) { set_error(err, errlen, "no model given"); return NULL; }
   if (max_batch < 1 || max_batch > 4096) {
-    if (err && errlen) snprintf(err, errlen, "batch size %d is out of range (1 to 4096)", max_batch);
+    set_error(err, errlen, "batch size %d is out of range (1 to 4096)", max_batch);
     return NULL;
   }
   if (num_threads < 0 || num_threads > 1024) {
-    if (err && errlen) snprintf(err, errlen, "thread count %d is out of range (0 = all cores, up to 1024)", num_threads);
+    set_error(err, errlen, "thread count %d is out of range (0 = all cores, up to 1024)", num_threads);
     return NULL;
   }
   EffnetWorkspace *ws = calloc(1, sizeof *ws);
@@ -159,8 +160,7 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
                                gmax + T * (m->kern->mr * kmax + ring));
   return ws;
 oom:
-  if (err && errlen)
-    snprintf(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images",
+  set_error(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images",
              max_batch, effnet_variant_name(m->info.variant));
   if (ws) { ws_free_buffers(ws); free(ws); }
   return NULL;
@@ -421,11 +421,11 @@ static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const flo
 int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
                    char *err, size_t errlen) {
   if (!m || !ws || !input || !logits || n < 0) {
-    if (err && errlen) snprintf(err, errlen, "effnet_forward: missing model, workspace, input or output");
+    set_error(err, errlen, "effnet_forward: missing model, workspace, input or output");
     return -1;
   }
   if (ws->model != m) {
-    if (err && errlen) snprintf(err, errlen, "effnet_forward: the workspace was planned for another model");
+    set_error(err, errlen, "effnet_forward: the workspace was planned for another model");
     return -1;
   }
   const size_t in_img = (size_t)3 * m->input_size * m->input_size;

@@ -193,6 +193,18 @@ out:
   return rc;
 }
 
+/* w[n][k] (row n = output channel n, K long) times scale[n] (NULL: 1) into
+ * packed GEMM weights, with bias[n]. */
+static int pack_gemm(Loader *L, PackedGemm *g, const float *w, int K, int N, const double *scale,
+                     const double *bias) {
+  if (packed_gemm_alloc(g, K, N) != 0) return fail(L, "%s: out of memory", L->file);
+  for (int n = 0; n < N; n++) {
+    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, scale ? (float)scale[n] : 1.0f);
+    g->bias[n] = (float)bias[n];
+  }
+  return 0;
+}
+
 /* A conv of shape [N][K...] (K = everything after dim 0) followed by BN, into
  * GEMM weights with the BN folded in. */
 static int load_conv_bn_gemm(Loader *L, const char *conv, const char *bn, int ndim,
@@ -206,12 +218,7 @@ static int load_conv_bn_gemm(Loader *L, const char *conv, const char *bn, int nd
   int rc = -1;
   if (!w) goto out;
   if (fetch_bn(L, bn, N, eps, scale, scale + N) != 0) goto out;
-  if (packed_gemm_alloc(g, K, N) != 0) { fail(L, "%s: out of memory", L->file); goto out; }
-  for (int n = 0; n < N; n++) {
-    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, (float)scale[n]);
-    g->bias[n] = (float)scale[N + n];
-  }
-  rc = 0;
+  rc = pack_gemm(L, g, w, K, N, scale, scale + N);
 out:
   if (!scale) fail(L, "%s: out of memory", L->file);
   free(w);
@@ -225,19 +232,18 @@ static int load_linear(Loader *L, const char *prefix, int N, int K, int conv, Pa
   int64_t wshape[4] = {N, K, 1, 1}, bshape[1] = {N};
   snprintf(name, sizeof name, "%s.weight", prefix);
   float *w = fetch(L, name, conv ? 4 : 2, wshape, 1), *b = NULL;
+  double *bias = malloc(sizeof(double) * (size_t)N);
   int rc = -1;
-  if (!w) goto out;
+  if (!w || !bias) goto out;
   snprintf(name, sizeof name, "%s.bias", prefix);
   if (!(b = fetch(L, name, 1, bshape, 1))) goto out;
-  if (packed_gemm_alloc(g, K, N) != 0) { fail(L, "%s: out of memory", L->file); goto out; }
-  for (int n = 0; n < N; n++) {
-    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, 1.0f);
-    g->bias[n] = b[n];
-  }
-  rc = 0;
+  for (int n = 0; n < N; n++) bias[n] = b[n];
+  rc = pack_gemm(L, g, w, K, N, NULL, bias);
 out:
+  if (!bias) fail(L, "%s: out of memory", L->file);
   free(w);
   free(b);
+  free(bias);
   return rc;
 }
 

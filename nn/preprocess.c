@@ -4,6 +4,7 @@
  * is done once per call into lookup tables; the pixel loop is then only loads
  * and stores, which keeps it memory-bound rather than divide-bound. */
 #include "effnet.h"
+#include "errors.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -12,13 +13,6 @@
 static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
 static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* Bytes per pixel and the byte offsets of R, G and B inside one pixel. */
 typedef struct {
@@ -74,11 +68,11 @@ static int check_mean_std(const float mean[3], const float std[3], char *err, si
   static const char *names[3] = {"red", "green", "blue"};
   for (int c = 0; c < 3; c++) {
     if (!isfinite(mean[c])) {
-      set_err(err, errlen, "preprocess: mean[%d] (%s) is not a finite number.", c, names[c]);
+      set_error(err, errlen, "preprocess: mean[%d] (%s) is not a finite number.", c, names[c]);
       return -1;
     }
     if (!isfinite(std[c]) || std[c] == 0.0f) {
-      set_err(err, errlen, "preprocess: std[%d] (%s) is %g; it must be finite and non-zero.",
+      set_error(err, errlen, "preprocess: std[%d] (%s) is %g; it must be finite and non-zero.",
               c, names[c], (double)std[c]);
       return -1;
     }
@@ -90,21 +84,21 @@ static int check_args(const uint8_t *pixels, int width, int height, size_t strid
                       EffnetPixelFormat fmt, float *out_chw, PixelLayout *lay, char *err,
                       size_t errlen) {
   if (pixels == NULL || out_chw == NULL) {
-    set_err(err, errlen, "preprocess: the %s pointer is NULL.",
+    set_error(err, errlen, "preprocess: the %s pointer is NULL.",
             pixels == NULL ? "pixel" : "output");
     return -1;
   }
   if (width <= 0 || height <= 0) {
-    set_err(err, errlen, "preprocess: image size %dx%d is not positive.", width, height);
+    set_error(err, errlen, "preprocess: image size %dx%d is not positive.", width, height);
     return -1;
   }
   if (pixel_layout(fmt, lay) != 0) {
-    set_err(err, errlen, "preprocess: unknown pixel format %d.", (int)fmt);
+    set_error(err, errlen, "preprocess: unknown pixel format %d.", (int)fmt);
     return -1;
   }
   size_t row_bytes = (size_t)width * (size_t)lay->bpp;
   if (stride < row_bytes) {
-    set_err(err, errlen,
+    set_error(err, errlen,
             "preprocess: row stride %zu is smaller than width %d x %d bytes per pixel = %zu.",
             stride, width, lay->bpp, row_bytes);
     return -1;

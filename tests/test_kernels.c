@@ -15,8 +15,8 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "model.h"
+#include "check.h"
 
-static int failures, checks;
 static unsigned long long rng = 88172645463325252ULL;
 
 static float frand(void) { /* uniform [-1, 1) */
@@ -39,19 +39,9 @@ static double act_d(double x, Activation a) {
 }
 
 static int close_enough(double got, double ref, double scale) {
-  checks++;
   return fabs(got - ref) <= 2e-5 * (scale + 1e-3) && isfinite(got);
 }
 
-#define CHECK(cond, ...)                       \
-  do {                                         \
-    if (!(cond)) {                             \
-      if (failures++ < 20) {                   \
-        fprintf(stderr, "FAIL: " __VA_ARGS__); \
-        fputc('\n', stderr);                   \
-      }                                        \
-    }                                          \
-  } while (0)
 
 static float *falloc(size_t n) { return model_alloc_floats(n); }
 
@@ -162,7 +152,6 @@ static void test_vact(const Kernels *k) {
     k->vact(x, y, (size_t)n, (Activation)act);
     for (int i = 0; i < n; i++) {
       double ref = act_d(x[i], (Activation)act);
-      checks++;
       CHECK(fabs(y[i] - ref) <= 4e-7 * fabs(ref) + 1e-30, "%s act %d at x=%g: %.9g vs %.9g", k->name, act, x[i],
             y[i], ref);
     }
@@ -185,7 +174,6 @@ static void test_scale(const Kernels *k) {
     for (size_t r = 0; r < rows; r++)
       for (int j = 0; j < 16; j++) {
         float want = r >= r0 && r < r1 ? b[r * 16 + j] * gate[r % K] : 5.0f;
-        checks++;
         CHECK(out[r * 16 + j] == want, "%s scale_panels K=%d rows [%zu,%zu) r=%zu: %g vs %g", k->name, K, r0, r1, r,
               out[r * 16 + j], want);
       }
@@ -194,7 +182,6 @@ static void test_scale(const Kernels *k) {
     for (int p = 0; p < P; p++)
       for (int c = 0; c < C; c++) {
         float want = p >= p0 && p < p1 ? x0[p * C + c] * gate[c] : x0[p * C + c];
-        checks++;
         CHECK(x[p * C + c] == want, "%s scale_channels C=%d [%d,%d) p=%d c=%d", k->name, C, p0, p1, p, c);
       }
     free(b); free(out); free(gate); free(x); free(x0);

@@ -9,6 +9,7 @@
 #endif
 
 #include "npy.h"
+#include "../errors.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,13 +20,6 @@
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 enum { NPY_ALIGN = 64, NPY_GROWTH_DIGITS = 21 }; /* as in numpy/lib/format.py */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 static int host_is_little_endian(void) {
   const uint16_t one = 1;
@@ -251,18 +245,18 @@ bad:
 static int check_header(const char *path, const NpyHeader *h, char *err, size_t errlen) {
   if (strcmp(h->descr, "<f4") != 0) {
     if (h->descr[0] == '[')
-      set_err(err, errlen, "%s: structured dtype %s is not supported; save a plain float32 "
+      set_error(err, errlen, "%s: structured dtype %s is not supported; save a plain float32 "
               "array (np.float32)", path, h->descr);
     else if (strcmp(h->descr, ">f4") == 0)
-      set_err(err, errlen, "%s: big-endian float32 ('>f4') is not supported; "
+      set_error(err, errlen, "%s: big-endian float32 ('>f4') is not supported; "
               "save the array as little-endian float32 (arr.astype('<f4'))", path);
     else
-      set_err(err, errlen, "%s: dtype '%s' is not supported; save the array as float32 "
+      set_error(err, errlen, "%s: dtype '%s' is not supported; save the array as float32 "
               "(np.float32)", path, h->descr);
     return -1;
   }
   if (h->fortran_order) {
-    set_err(err, errlen, "%s: fortran_order is True (column-major data) which is not "
+    set_error(err, errlen, "%s: fortran_order is True (column-major data) which is not "
             "supported; save a C-ordered array (np.ascontiguousarray)", path);
     return -1;
   }
@@ -276,34 +270,34 @@ static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *
   unsigned char pre[12];
   size_t got = fread(pre, 1, 10, f);
   if (ferror(f)) {
-    set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    set_error(err, errlen, "%s: cannot read: %s", path, strerror(errno));
     return -1;
   }
   if (file_size < 10 || got != 10 || memcmp(pre, npy_magic, 6) != 0) {
-    set_err(err, errlen, "%s: not a NumPy .npy file (bad magic)", path);
+    set_error(err, errlen, "%s: not a NumPy .npy file (bad magic)", path);
     return -1;
   }
   int major = pre[6], minor = pre[7];
   if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-    set_err(err, errlen, "%s: .npy format version %d.%d is not supported (only 1.0, 2.0 "
+    set_error(err, errlen, "%s: .npy format version %d.%d is not supported (only 1.0, 2.0 "
             "and 3.0)", path, major, minor);
     return -1;
   }
   int64_t prelen = major == 1 ? 10 : 12;
   if (major != 1 && (file_size < 12 || fread(pre + 10, 1, 2, f) != 2)) {
-    set_err(err, errlen, "%s: the file ends inside the .npy preamble", path);
+    set_error(err, errlen, "%s: the file ends inside the .npy preamble", path);
     return -1;
   }
   uint32_t hlen = (uint32_t)pre[8] | (uint32_t)pre[9] << 8;
   if (major != 1) hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
   if ((int64_t)hlen > file_size - prelen) {
-    set_err(err, errlen, "%s: header length %lu runs past the end of the file (%lld bytes)",
+    set_error(err, errlen, "%s: header length %lu runs past the end of the file (%lld bytes)",
             path, (unsigned long)hlen, (long long)file_size);
     return -1;
   }
   char *text = malloc(hlen + 1u);
   if (text == NULL || fread(text, 1, hlen, f) != hlen) {
-    set_err(err, errlen, "%s: cannot read the .npy header", path);
+    set_error(err, errlen, "%s: cannot read the .npy header", path);
     free(text);
     return -1;
   }
@@ -311,7 +305,7 @@ static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *
   int rc = parse_header(text, hlen, h, &why);
   free(text);
   if (rc != 0) {
-    set_err(err, errlen, "%s: malformed .npy header (%s)", path, why);
+    set_error(err, errlen, "%s: malformed .npy header (%s)", path, why);
     return -1;
   }
   *data_bytes = file_size - prelen - hlen;
@@ -331,23 +325,23 @@ static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t d
   format_shape(h->ndim, h->shape, shape_text, sizeof shape_text);
   int64_t count = shape_count(h->ndim, h->shape);
   if (count < 0 || (uint64_t)count > SIZE_MAX / 4) {
-    set_err(err, errlen, "%s: shape %s is too large", path, shape_text);
+    set_error(err, errlen, "%s: shape %s is too large", path, shape_text);
     return NULL;
   }
   if (count * 4 != data_bytes) {
-    set_err(err, errlen, "%s: expected %lld bytes of float32 data for shape %s, found %lld",
+    set_error(err, errlen, "%s: expected %lld bytes of float32 data for shape %s, found %lld",
             path, (long long)(count * 4), shape_text, (long long)data_bytes);
     return NULL;
   }
   size_t n = (size_t)count;
   float *data = malloc(n ? n * 4 : 1); /* never NULL on success, even when empty */
   if (data == NULL) {
-    set_err(err, errlen, "%s: out of memory for %lld bytes of data", path,
+    set_error(err, errlen, "%s: out of memory for %lld bytes of data", path,
             (long long)data_bytes);
     return NULL;
   }
   if (fread(data, 4, n, f) != n) {
-    set_err(err, errlen, "%s: read error in the array data", path);
+    set_error(err, errlen, "%s: read error in the array data", path);
     free(data);
     return NULL;
   }
@@ -358,12 +352,12 @@ static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t d
 float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], char *err,
                     size_t errlen) {
   if (path == NULL || ndim == NULL || shape == NULL) {
-    set_err(err, errlen, "npy_read_f32: path, ndim and shape must not be NULL");
+    set_error(err, errlen, "npy_read_f32: path, ndim and shape must not be NULL");
     return NULL;
   }
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
-    set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return NULL;
   }
   float *data = NULL;
@@ -371,7 +365,7 @@ float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], ch
   int64_t data_bytes = 0;
   int64_t size = file_size_of(f);
   if (size < 0)
-    set_err(err, errlen, "%s: cannot determine the file size (not a regular file?)", path);
+    set_error(err, errlen, "%s: cannot determine the file size (not a regular file?)", path);
   else if (read_header(f, path, size, &h, &data_bytes, err, errlen) == 0 &&
            check_header(path, &h, err, errlen) == 0)
     data = read_data(f, path, &h, data_bytes, err, errlen);
@@ -429,17 +423,17 @@ static int write_data(FILE *f, const float *data, size_t count) {
 static int check_write_args(const char *path, const float *data, int ndim,
                             const int64_t *shape, int64_t *count, char *err, size_t errlen) {
   if (path == NULL || ndim < 0 || ndim > NPY_MAX_NDIM || (ndim > 0 && shape == NULL)) {
-    set_err(err, errlen, "npy_write_f32: need a path and 0..%d dimensions (got %d)",
+    set_error(err, errlen, "npy_write_f32: need a path and 0..%d dimensions (got %d)",
             NPY_MAX_NDIM, ndim);
     return -1;
   }
   *count = shape_count(ndim, shape);
   if (*count < 0 || (uint64_t)*count > SIZE_MAX / 4) {
-    set_err(err, errlen, "%s: shape has a negative or too large dimension", path);
+    set_error(err, errlen, "%s: shape has a negative or too large dimension", path);
     return -1;
   }
   if (data == NULL && *count > 0) {
-    set_err(err, errlen, "%s: no data to write", path);
+    set_error(err, errlen, "%s: no data to write", path);
     return -1;
   }
   return 0;
@@ -452,12 +446,12 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
   char header[1024];
   size_t hsize = build_header(ndim, shape, header, sizeof header);
   if (hsize == 0) { /* cannot happen for <= 8 dimensions; kept as a guard */
-    set_err(err, errlen, "%s: .npy header does not fit", path);
+    set_error(err, errlen, "%s: .npy header does not fit", path);
     return -1;
   }
   FILE *f = fopen(path, "wb");
   if (f == NULL) {
-    set_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    set_error(err, errlen, "%s: cannot create: %s", path, strerror(errno));
     return -1;
   }
   int ok = fwrite(header, 1, hsize, f) == hsize && write_data(f, data, (size_t)count) == 0;
@@ -467,7 +461,7 @@ int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *
     saved = errno;
   }
   if (!ok) {
-    set_err(err, errlen, "%s: write failed: %s", path, strerror(saved));
+    set_error(err, errlen, "%s: write failed: %s", path, strerror(saved));
     remove(path);
     return -1;
   }
