@@ -95,7 +95,8 @@ static long long plan_items(const Plan *p) {
   return (long long)p->m_tiles * (p->full_chunks * p->gpc + p->last_groups);
 }
 
-/* Run items [u0, u1). */
+/* Run items [u0, u1): walk them a (chunk, row tile) at a time, and give the
+ * micro-kernel all of that tile's groups inside the range in one call. */
 static void run_items(const Plan *p, long long u0, long long u1) {
   const GemmJob *job = p->job;
   const PackedGemm *w = job->w;
@@ -103,52 +104,47 @@ static void run_items(const Plan *p, long long u0, long long u1) {
   const int MR = p->kern->mr, K = w->K, N = w->N, nv = p->kern->nv;
   const size_t panel_stride = (size_t)K * GEMM_NR;
   const long long full_items = (long long)p->full_chunks * p->m_tiles * p->gpc;
-  float *c_rows[GEMM_MR_MAX], *crow[GEMM_MR_MAX];
-  const float *r_rows[GEMM_MR_MAX], *rrow[GEMM_MR_MAX];
-  const float *a = NULL;
-  int cur_tile = -1, mr = 0;
-  for (long long u = u0; u < u1; u++) {
-    int chunk, mt, g, groups;
+  float *c_rows[GEMM_MR_MAX];
+  const float *r_rows[GEMM_MR_MAX];
+  long long u = u0;
+  while (u < u1) {
+    /* locate u: chunk, row tile mt, group g; the tile's items are [u - g, u - g + groups) */
+    int chunk, groups;
+    long long r;
     if (u < full_items) {
       groups = p->gpc;
       chunk = (int)(u / ((long long)p->m_tiles * groups));
-      int r = (int)(u - (long long)chunk * p->m_tiles * groups);
-      mt = r / groups;
-      g = r - mt * groups;
+      r = u - (long long)chunk * p->m_tiles * groups;
     } else {
       groups = p->last_groups;
       chunk = p->full_chunks;
-      int r = (int)(u - full_items);
-      mt = r / groups;
-      g = r - mt * groups;
+      r = u - full_items;
     }
-    int i0 = mt * MR;
-    if (mt != cur_tile) { /* a new row tile: its A rows and output row pointers */
-      cur_tile = mt;
-      mr = p->M - i0 < MR ? p->M - i0 : MR;
-      if (p->dense) {
-        a = job->a->data + (size_t)i0 * K;
-      } else {
-        if (job->a) gather_rows(job, K, i0, mr, p->rows);
-        else gather_im2col(job, i0, mr, p->rows);
-        a = p->rows;
-      }
-      Pos pos = pos_of(i0, c->h, c->w);
-      for (int i = 0; i < mr; i++, pos_next(&pos, c->h, c->w)) {
-        c_rows[i] = view_at(c, pos);
-        r_rows[i] = job->res ? view_at(job->res, pos) : NULL;
-      }
+    int mt = (int)(r / groups), g0 = (int)(r - (long long)mt * groups);
+    int g1 = u1 - u < groups - g0 ? g0 + (int)(u1 - u) : groups;
+    u += g1 - g0;
+
+    int i0 = mt * MR, mr = p->M - i0 < MR ? p->M - i0 : MR;
+    const float *a;
+    if (p->dense) {
+      a = job->a->data + (size_t)i0 * K;
+    } else {
+      if (job->a) gather_rows(job, K, i0, mr, p->rows);
+      else gather_im2col(job, i0, mr, p->rows);
+      a = p->rows;
     }
-    int p0 = chunk * p->chunk + g * nv;
-    int p_end = (chunk + 1) * p->chunk < p->panels ? (chunk + 1) * p->chunk : p->panels;
-    int np = p_end - p0 < nv ? p_end - p0 : nv;
-    int col = p0 * GEMM_NR, ncols = N - col < np * GEMM_NR ? N - col : np * GEMM_NR;
-    for (int i = 0; i < mr; i++) {
-      crow[i] = c_rows[i] + col;
-      rrow[i] = job->res ? r_rows[i] + col : NULL;
+    int p0 = chunk * p->chunk + g0 * nv;
+    int p_end = chunk * p->chunk + g1 * nv;
+    if (p_end > (chunk + 1) * p->chunk) p_end = (chunk + 1) * p->chunk;
+    if (p_end > p->panels) p_end = p->panels;
+    int col = p0 * GEMM_NR, ncols = N - col < (p_end - p0) * GEMM_NR ? N - col : (p_end - p0) * GEMM_NR;
+    Pos pos = pos_of(i0, c->h, c->w);
+    for (int i = 0; i < mr; i++, pos_next(&pos, c->h, c->w)) {
+      c_rows[i] = view_at(c, pos) + col;
+      r_rows[i] = job->res ? view_at(job->res, pos) + col : NULL;
     }
-    p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, np, mr, ncols, crow,
-                  w->bias + col, job->act, job->res ? rrow : NULL);
+    p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p_end - p0, mr, ncols, c_rows,
+                  w->bias + col, job->act, job->res ? r_rows : NULL);
   }
 }
 
