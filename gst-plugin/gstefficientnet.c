@@ -1,0 +1,1712 @@
+/* GStreamer EfficientNet classifier
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-efficientnet
+ * @title: efficientnet
+ *
+ * Classifies raw video frames, or the regions of interest that an upstream
+ * detector attached to them, with an EfficientNet B0–B7 model run on the
+ * CPU. Pixels are never modified: every buffer leaves with a
+ * "EfficientNetClassification" GstCustomMeta holding the latest result, and in
+ * roi-list mode each classified GstVideoRegionOfInterestMeta gets a
+ * "classification" parameter structure. See gst-plugin/README.md for the
+ * metadata contract.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=10 ! efficientnet weights=/path/to/b0 post-messages=true ! fakesink
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstefficientnet.h"
+#include "effnetshared.h"
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY (gst_efficientnet_debug);
+#define GST_CAT_DEFAULT gst_efficientnet_debug
+
+typedef enum
+{
+  SCALING_CENTER_CROP,
+  SCALING_LETTERBOX,
+  SCALING_STRETCH,
+} GstEfficientNetScaling;
+
+typedef enum
+{
+  MODE_AUTO,
+  MODE_SYNC,
+  MODE_ASYNC,
+} GstEfficientNetMode;
+
+typedef enum
+{
+  REGION_FULL_FRAME,
+  REGION_ROI_LIST,
+} GstEfficientNetRegion;
+
+#define DEFAULT_WEIGHTS NULL
+#define DEFAULT_VARIANT (-1)
+#define DEFAULT_LABELS NULL
+#define DEFAULT_TOP_K 5
+#define DEFAULT_THRESHOLD 0.0
+#define DEFAULT_INFERENCE_INTERVAL 1
+#define DEFAULT_NUM_THREADS 0
+#define DEFAULT_SCALING SCALING_CENTER_CROP
+#define DEFAULT_MODE MODE_AUTO
+#define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_INFERENCE_REGION REGION_FULL_FRAME
+#define DEFAULT_OBJECT_CLASS NULL
+#define DEFAULT_ATTACH_LOGITS FALSE
+/* timm's crop for weights whose config.json does not give one */
+#define DEFAULT_CROP_PCT 0.875
+
+enum
+{
+  PROP_0,
+  PROP_WEIGHTS,
+  PROP_VARIANT,
+  PROP_LABELS,
+  PROP_TOP_K,
+  PROP_THRESHOLD,
+  PROP_INFERENCE_INTERVAL,
+  PROP_NUM_THREADS,
+  PROP_SCALING,
+  PROP_MEAN,
+  PROP_STD,
+  PROP_MODE,
+  PROP_POST_MESSAGES,
+  PROP_INFERENCE_REGION,
+  PROP_OBJECT_CLASS,
+  PROP_ATTACH_LOGITS,
+  PROP_SHARED_USERS,
+};
+
+/* The latest full-frame result; written by the streaming thread (sync) or the
+ * model thread (async), so it lives under result_lock. */
+typedef struct
+{
+  float *logits;
+  gboolean valid;
+  guint64 source_frame;
+  guint64 inference_ns;
+  gchar *error;                 /* async failure, reported on the next frame */
+} Result;
+
+/* A region to classify: its meta and its rectangle clamped to the frame. */
+typedef struct
+{
+  GstVideoRegionOfInterestMeta *meta;
+  GstVideoRectangle rect;
+} Roi;
+
+/* Per-frame copy of the properties that may change while PLAYING. */
+typedef struct
+{
+  guint top_k;
+  gdouble threshold;
+  guint interval;
+  gboolean post_messages;
+  gboolean attach_logits;
+  gchar *object_class;
+  gboolean reconfigure;
+} FrameSettings;
+
+struct _GstEfficientNet
+{
+  GstVideoFilter parent;
+
+  /* properties, with the object lock */
+  gchar *weights;
+  gint variant;
+  gchar *labels_path;
+  guint top_k;
+  gdouble threshold;
+  guint interval;
+  guint num_threads;
+  GstEfficientNetScaling scaling;
+  GValue mean;                  /* GstValueArray, empty = from the weights */
+  GValue std;
+  GstEfficientNetMode mode;
+  gboolean post_messages;
+  GstEfficientNetRegion region;
+  gchar *object_class;
+  gboolean attach_logits;
+  gboolean reconfigure;         /* scaling, mean or std changed */
+
+  /* the model, from start to stop; shared_lock guards the pointer for
+   * get_property, which may run while the element starts or stops */
+  GMutex shared_lock;
+  GstEffnetShared *shared;
+  gchar **labels;
+  gchar *model_name;
+  gint size;                    /* the model's square input side */
+  gint classes;
+  gdouble crop_pct;
+  GstVideoResamplerMethod resampler;
+  GstEfficientNetMode active_mode;
+  GstEfficientNetRegion active_region;
+
+  /* preprocessing, owned by the streaming thread */
+  GstEfficientNetScaling active_scaling;
+  gfloat norm_mean[3], norm_std[3];
+  guint32 border_argb;
+  GstVideoInfo in_info;
+  GstVideoInfo rgb_info;
+  GstBuffer *rgb_buf;
+  GstVideoConverter *convert;   /* full-frame; roi-list builds one per ROI */
+  GArray *rois;                 /* of Roi */
+  float *probs;
+  int *top;
+
+  /* stream state, streaming thread */
+  GstEffnetJob *job;
+  guint64 frame_count;
+  guint64 next_due;
+  guint64 job_frame;            /* frame of the async job in flight */
+  guint64 job_pre_ns;
+  guint64 roi_frame;            /* last frame whose ROIs were classified */
+  guint64 roi_ns;
+
+  /* with the object lock */
+  gboolean mode_decided;
+  gboolean async;
+  GstClockTime earliest_time;   /* QoS: frames up to this running time are late */
+  GstClockTime latency;         /* largest measured sync inference */
+
+  GMutex result_lock;
+  Result result;
+};
+
+#define EFFICIENTNET_FORMATS "{ I420, NV12, YUY2, RGB, BGR, RGBx, BGRx, " \
+    "xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (EFFICIENTNET_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (EFFICIENTNET_FORMATS)));
+
+#define gst_efficientnet_parent_class parent_class
+G_DEFINE_TYPE (GstEfficientNet, gst_efficientnet, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (efficientnet, "efficientnet", GST_RANK_NONE,
+    GST_TYPE_EFFICIENTNET);
+
+/* ---- enum types ---- */
+
+#define GST_TYPE_EFFICIENTNET_VARIANT (gst_efficientnet_variant_get_type ())
+static GType
+gst_efficientnet_variant_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {-1, "Whatever the weights are", "auto"},
+    {0, "EfficientNet-B0 (224x224)", "b0"},
+    {1, "EfficientNet-B1 (240x240)", "b1"},
+    {2, "EfficientNet-B2 (260x260)", "b2"},
+    {3, "EfficientNet-B3 (300x300)", "b3"},
+    {4, "EfficientNet-B4 (380x380)", "b4"},
+    {5, "EfficientNet-B5 (456x456)", "b5"},
+    {6, "EfficientNet-B6 (528x528)", "b6"},
+    {7, "EfficientNet-B7 (600x600)", "b7"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstEfficientNetVariant", values));
+  return type;
+}
+
+#define GST_TYPE_EFFICIENTNET_SCALING (gst_efficientnet_scaling_get_type ())
+static GType
+gst_efficientnet_scaling_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {SCALING_CENTER_CROP, "Centred square of min(w,h) * crop-pct, scaled "
+          "to the input (crop-pct from the weights, else 0.875)",
+        "center-crop"},
+    {SCALING_LETTERBOX, "Whole frame fitted inside the input keeping its "
+          "aspect ratio, borders in the mean colour", "letterbox"},
+    {SCALING_STRETCH, "Whole frame scaled to the input, aspect ratio "
+          "not kept", "stretch"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstEfficientNetScaling", values));
+  return type;
+}
+
+#define GST_TYPE_EFFICIENTNET_MODE (gst_efficientnet_mode_get_type ())
+static GType
+gst_efficientnet_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {MODE_AUTO, "async when upstream is live, else sync", "auto"},
+    {MODE_SYNC, "A classified frame waits for its own result", "sync"},
+    {MODE_ASYNC, "Inference runs beside the stream; frames never wait and "
+          "carry the latest finished result", "async"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstEfficientNetMode", values));
+  return type;
+}
+
+#define GST_TYPE_EFFICIENTNET_REGION (gst_efficientnet_region_get_type ())
+static GType
+gst_efficientnet_region_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {REGION_FULL_FRAME, "Classify whole frames", "full-frame"},
+    {REGION_ROI_LIST, "Classify each GstVideoRegionOfInterestMeta of a "
+          "frame, all in one batch", "roi-list"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstEfficientNetRegion", values));
+  return type;
+}
+
+/* ---- small helpers ---- */
+
+static void
+array_take (GValue * array, GValue * v)
+{
+  gst_value_array_append_and_take_value (array, v);
+}
+
+static void
+array_add_string (GValue * array, const gchar * s)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, s);
+  array_take (array, &v);
+}
+
+static void
+array_add_int (GValue * array, gint i)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_INT);
+  g_value_set_int (&v, i);
+  array_take (array, &v);
+}
+
+static void
+array_add_double (GValue * array, gdouble d)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_DOUBLE);
+  g_value_set_double (&v, d);
+  array_take (array, &v);
+}
+
+static void
+array_add_float (GValue * array, gfloat f)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_FLOAT);
+  g_value_set_float (&v, f);
+  array_take (array, &v);
+}
+
+/* Reads a 3-value mean/std property; an empty one takes `fallback`. */
+static gboolean
+read_triplet (const GValue * array, const gfloat fallback[3], gfloat out[3],
+    const gchar * name, gboolean nonzero, gchar ** error)
+{
+  guint n = gst_value_array_get_size (array), i;
+
+  if (n == 0) {
+    memcpy (out, fallback, 3 * sizeof (gfloat));
+    return TRUE;
+  }
+  if (n != 3) {
+    *error = g_strdup_printf ("The \"%s\" property needs 3 values (red, "
+        "green, blue) but has %u.", name, n);
+    return FALSE;
+  }
+  for (i = 0; i < 3; i++) {
+    GValue d = G_VALUE_INIT;
+
+    g_value_init (&d, G_TYPE_DOUBLE);
+    if (!g_value_transform (gst_value_array_get_value (array, i), &d) ||
+        !isfinite (g_value_get_double (&d)) ||
+        (nonzero && g_value_get_double (&d) == 0.0)) {
+      *error = g_strdup_printf ("Value %u of the \"%s\" property is not a "
+          "finite%s number.", i + 1, name, nonzero ? ", non-zero" : "");
+      return FALSE;
+    }
+    out[i] = (gfloat) g_value_get_double (&d);
+  }
+  return TRUE;
+}
+
+static gchar *
+sentence (const gchar * text)
+{
+  gsize len = strlen (text);
+
+  return g_strdup_printf ("%s%s", text,
+      len > 0 && text[len - 1] == '.' ? "" : ".");
+}
+
+/* ---- model, labels, preprocessing ---- */
+
+static gchar **
+labels_from_file (const gchar * path, gint classes, GError ** error)
+{
+  gchar *text = NULL, **lines;
+  guint count, i;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  g_free (text);
+  count = g_strv_length (lines);
+  /* a final newline does not start another label */
+  if (count > 0 && lines[count - 1][0] == '\0') {
+    g_free (lines[--count]);
+    lines[count] = NULL;
+  }
+  for (i = 0; i < count; i++)
+    g_strchomp (lines[i]);
+  if (count != (guint) classes) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The labels file %s has %u name%s but the model has %d classes",
+        path, count, count == 1 ? "" : "s", classes);
+    g_strfreev (lines);
+    return NULL;
+  }
+  return lines;
+}
+
+static gchar **
+labels_builtin (gint classes)
+{
+  gchar **labels = g_new0 (gchar *, classes + 1);
+  gint i;
+
+  for (i = 0; i < classes; i++) {
+    if (classes == 1000)
+      labels[i] = g_strdup (effnet_imagenet_label (i));
+    else
+      labels[i] = g_strdup_printf ("class %d", i);
+  }
+  return labels;
+}
+
+static void
+post_load_error (GstEfficientNet * self, const GError * error,
+    const gchar * weights)
+{
+  gchar *text = sentence (error->message);
+
+  if (error->code == GST_RESOURCE_ERROR_NOT_FOUND)
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Could not load the EfficientNet weights: %s", text),
+        ("weights=%s", weights));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not load the EfficientNet weights: %s", text),
+        ("weights=%s", weights));
+  g_free (text);
+}
+
+/* Everything that depends on the loaded model and stays until stop. */
+static gboolean
+setup_model (GstEfficientNet * self, const gchar * labels_path)
+{
+  const EffnetInfo *info = gst_effnet_shared_get_info (self->shared);
+  GError *error = NULL;
+
+  self->size = info->input_size;
+  self->classes = info->num_classes;
+  self->model_name = g_strdup_printf ("efficientnet-%s",
+      effnet_variant_name (info->variant));
+  self->crop_pct = info->crop_pct > 0 ? info->crop_pct : DEFAULT_CROP_PCT;
+  self->resampler = g_strcmp0 (info->interpolation, "bicubic") == 0 ?
+      GST_VIDEO_RESAMPLER_METHOD_CUBIC : GST_VIDEO_RESAMPLER_METHOD_LINEAR;
+
+  if (labels_path != NULL)
+    self->labels = labels_from_file (labels_path, self->classes, &error);
+  else
+    self->labels = labels_builtin (self->classes);
+  if (self->labels == NULL) {
+    gchar *text = sentence (error->message);
+
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", text),
+        ("labels=%s", labels_path));
+    g_free (text);
+    g_clear_error (&error);
+    return FALSE;
+  }
+
+  self->probs = g_new (float, self->classes);
+  self->top = g_new (int, self->classes);
+  self->result.logits = g_new0 (float, self->classes);
+  self->job = gst_effnet_job_new (info);
+  if (!gst_effnet_job_reserve (self->job, 1)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory for the model's input."), (NULL));
+    return FALSE;
+  }
+
+  GST_INFO_OBJECT (self, "%s, %d classes, %dx%d input, %s resampling, "
+      "crop %.3f", self->model_name, self->classes, self->size, self->size,
+      self->resampler == GST_VIDEO_RESAMPLER_METHOD_CUBIC ? "bicubic" :
+      "bilinear", self->crop_pct);
+  return TRUE;
+}
+
+/* Scaling mode and normalization, from the properties. At start a bad value
+ * is an error; a bad value set while playing is ignored with a warning. */
+static gboolean
+setup_preprocessing (GstEfficientNet * self, gboolean at_start)
+{
+  const EffnetInfo *info = gst_effnet_shared_get_info (self->shared);
+  gfloat mean[3], std[3];
+  gchar *error = NULL;
+  gboolean ok;
+  gint c;
+
+  GST_OBJECT_LOCK (self);
+  self->active_scaling = self->scaling;
+  ok = read_triplet (&self->mean, info->mean, mean, "mean", FALSE, &error) &&
+      read_triplet (&self->std, info->std, std, "std", TRUE, &error);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!ok) {
+    if (at_start)
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error), (NULL));
+    else
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", error),
+          ("keeping the previous normalization"));
+    g_free (error);
+    return FALSE;
+  }
+  memcpy (self->norm_mean, mean, sizeof mean);
+  memcpy (self->norm_std, std, sizeof std);
+  /* Letterbox borders in the mean colour normalize to ~0, the value the
+   * model saw least information in. */
+  self->border_argb = 0xff000000u;
+  for (c = 0; c < 3; c++) {
+    gint v = (gint) lround (CLAMP (mean[c], 0.0f, 1.0f) * 255.0);
+
+    self->border_argb |= (guint32) v << (16 - 8 * c);
+  }
+  return TRUE;
+}
+
+/* Source rectangle (inside `area` of the frame) and destination rectangle
+ * (inside the S x S input) of the current scaling mode. */
+static void
+fit_rectangles (GstEfficientNet * self, const GstVideoRectangle * area,
+    GstVideoRectangle * src, GstVideoRectangle * dst)
+{
+  gint s = self->size, side;
+
+  *src = *area;
+  *dst = (GstVideoRectangle) {
+  0, 0, s, s};
+  switch (self->active_scaling) {
+    case SCALING_CENTER_CROP:
+      side = (gint) floor (MIN (area->w, area->h) * self->crop_pct + 0.5);
+      side = CLAMP (side, 1, MIN (area->w, area->h));
+      src->x = area->x + (area->w - side) / 2;
+      src->y = area->y + (area->h - side) / 2;
+      src->w = src->h = side;
+      break;
+    case SCALING_LETTERBOX:
+      if (area->w >= area->h) {
+        dst->h = MAX (1, (gint) floor ((gdouble) area->h * s / area->w + 0.5));
+        dst->y = (s - dst->h) / 2;
+      } else {
+        dst->w = MAX (1, (gint) floor ((gdouble) area->w * s / area->h + 0.5));
+        dst->x = (s - dst->w) / 2;
+      }
+      break;
+    case SCALING_STRETCH:
+      break;
+  }
+}
+
+static GstVideoConverter *
+converter_new (GstEfficientNet * self, const GstVideoRectangle * src,
+    const GstVideoRectangle * dst)
+{
+  /* Catmull-Rom (b=0, c=0.5) is the bicubic PIL and torchvision trained the
+   * published weights with; GStreamer's default cubic is Mitchell's. No
+   * dithering: the model should see the image, not noise. One thread: the
+   * cores belong to the inference. */
+  GstStructure *config = gst_structure_new ("GstVideoConverter",
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+      GST_TYPE_VIDEO_RESAMPLER_METHOD, self->resampler,
+      GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0,
+      GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
+      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+      GST_VIDEO_DITHER_NONE,
+      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src->x,
+      GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src->y,
+      GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, src->w,
+      GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src->h,
+      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst->x,
+      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, dst->y,
+      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst->w,
+      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst->h,
+      GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
+      GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, self->border_argb,
+      GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
+      NULL);
+
+  GST_LOG_OBJECT (self, "converter %d,%d %dx%d -> %d,%d %dx%d", src->x,
+      src->y, src->w, src->h, dst->x, dst->y, dst->w, dst->h);
+  return gst_video_converter_new (&self->in_info, &self->rgb_info, config);
+}
+
+/* The full-frame converter for the current caps and scaling. In roi-list
+ * mode there is none: gst_video_converter_set_config() only stores a new
+ * rectangle (the scalers are built in gst_video_converter_new()), so each ROI
+ * gets a converter of its own. */
+static gboolean
+rebuild_converter (GstEfficientNet * self)
+{
+  GstVideoRectangle frame = { 0, 0, GST_VIDEO_INFO_WIDTH (&self->in_info),
+    GST_VIDEO_INFO_HEIGHT (&self->in_info)
+  };
+  GstVideoRectangle src, dst;
+
+  g_clear_pointer (&self->convert, gst_video_converter_free);
+  if (self->active_region == REGION_ROI_LIST)
+    return TRUE;
+  fit_rectangles (self, &frame, &src, &dst);
+  self->convert = converter_new (self, &src, &dst);
+  if (self->convert == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Cannot convert %s video of %dx%d to the model's %dx%d RGB input.",
+            GST_VIDEO_INFO_NAME (&self->in_info), frame.w, frame.h,
+            self->size, self->size), (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Frame (or the converter's rectangle of it) -> RGB S x S -> planar float. */
+static gboolean
+convert_image (GstEfficientNet * self, GstVideoConverter * convert,
+    GstVideoFrame * frame, float *out)
+{
+  GstVideoFrame rgb;
+  char err[EFFNET_ERRLEN];
+  int rc;
+
+  if (!gst_video_frame_map (&rgb, &self->rgb_info, self->rgb_buf,
+          GST_MAP_WRITE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not map the model's input image."), (NULL));
+    return FALSE;
+  }
+  gst_video_converter_frame (convert, frame, &rgb);
+  rc = effnet_preprocess_u8 (GST_VIDEO_FRAME_PLANE_DATA (&rgb, 0),
+      self->size, self->size, GST_VIDEO_FRAME_PLANE_STRIDE (&rgb, 0),
+      EFFNET_PIX_RGB, self->norm_mean, self->norm_std, out, err, sizeof err);
+  gst_video_frame_unmap (&rgb);
+  if (rc != 0) {
+    gchar *text = sentence (err);
+
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", text), (NULL));
+    g_free (text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- results ---- */
+
+/* Softmax, top-k and threshold into self->probs / self->top; returns how
+ * many classes are reported. */
+static gint
+rank_classes (GstEfficientNet * self, const float *logits,
+    const FrameSettings * fs)
+{
+  gint count, i;
+
+  effnet_softmax (logits, self->classes, self->probs);
+  count = effnet_top_k (self->probs, self->classes, (int) fs->top_k,
+      self->top);
+  for (i = 0; i < count; i++) {
+    if (!(self->probs[self->top[i]] >= fs->threshold))
+      break;
+  }
+  return i;
+}
+
+/* label / class-id / score and the top-* arrays of one result (empty ones
+ * when logits is NULL), plus the logits when asked for. */
+static void
+set_ranking (GstEfficientNet * self, GstStructure * s, const float *logits,
+    const FrameSettings * fs, const gchar * id_field, const gchar * score_field)
+{
+  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, scores = G_VALUE_INIT;
+  gint count = logits ? rank_classes (self, logits, fs) : 0, i;
+
+  g_value_init (&labels, GST_TYPE_ARRAY);
+  g_value_init (&ids, GST_TYPE_ARRAY);
+  g_value_init (&scores, GST_TYPE_ARRAY);
+  for (i = 0; i < count; i++) {
+    array_add_string (&labels, self->labels[self->top[i]]);
+    array_add_int (&ids, self->top[i]);
+    array_add_double (&scores, self->probs[self->top[i]]);
+  }
+  gst_structure_set (s,
+      "label", G_TYPE_STRING, count ? self->labels[self->top[0]] : "",
+      id_field, G_TYPE_INT, count ? self->top[0] : -1,
+      score_field, G_TYPE_DOUBLE, count ? (gdouble) self->probs[self->top[0]]
+      : 0.0, NULL);
+  gst_structure_take_value (s, "top-labels", &labels);
+  gst_structure_take_value (s, "top-class-ids", &ids);
+  gst_structure_take_value (s, "top-scores", &scores);
+
+  if (fs->attach_logits && logits != NULL) {
+    GValue all = G_VALUE_INIT;
+
+    g_value_init (&all, GST_TYPE_ARRAY);
+    for (i = 0; i < self->classes; i++)
+      array_add_float (&all, logits[i]);
+    gst_structure_take_value (s, "logits", &all);
+  }
+}
+
+static gboolean
+copy_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field, value);
+  return TRUE;
+}
+
+static void
+post_result_message (GstEfficientNet * self, GstBuffer * buf,
+    GstStructure * s)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime running = GST_CLOCK_TIME_NONE, stream = GST_CLOCK_TIME_NONE;
+
+  if (segment->format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts)) {
+    running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+    stream = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
+  }
+  gst_structure_set (s, "timestamp", G_TYPE_UINT64, pts,
+      "stream-time", G_TYPE_UINT64, stream,
+      "running-time", G_TYPE_UINT64, running, NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Attaches `s` (named "efficientnet") to the buffer as the custom meta, and
+ * posts it when asked. Takes `s`. */
+static void
+publish (GstEfficientNet * self, GstBuffer * buf, guint64 index,
+    guint64 source_frame, guint64 inference_ns, GstStructure * s,
+    const FrameSettings * fs)
+{
+  GstCustomMeta *meta;
+
+  gst_structure_set (s, "model", G_TYPE_STRING, self->model_name,
+      "stale", G_TYPE_BOOLEAN, source_frame != index,
+      "source-frame", G_TYPE_UINT64, source_frame,
+      "inference-ns", G_TYPE_UINT64, inference_ns,
+      "element", G_TYPE_STRING, GST_ELEMENT_NAME (self), NULL);
+  meta = gst_buffer_add_custom_meta (buf, GST_EFFICIENTNET_META_NAME);
+  gst_structure_foreach (s, copy_field, gst_custom_meta_get_structure (meta));
+  if (fs->post_messages)
+    post_result_message (self, buf, s);
+  else
+    gst_structure_free (s);
+}
+
+static void
+store_result (GstEfficientNet * self, const float *logits, guint64 frame,
+    guint64 inference_ns)
+{
+  g_mutex_lock (&self->result_lock);
+  memcpy (self->result.logits, logits, self->classes * sizeof (float));
+  self->result.valid = TRUE;
+  self->result.source_frame = frame;
+  self->result.inference_ns = inference_ns;
+  g_mutex_unlock (&self->result_lock);
+}
+
+static void
+attach_frame_result (GstEfficientNet * self, GstBuffer * buf, guint64 index,
+    const FrameSettings * fs)
+{
+  GstStructure *s = gst_structure_new_empty ("efficientnet");
+  guint64 source, ns;
+
+  g_mutex_lock (&self->result_lock);
+  set_ranking (self, s, self->result.valid ? self->result.logits : NULL, fs,
+      "class-id", "score");
+  source = self->result.valid ? self->result.source_frame :
+      GST_EFFICIENTNET_NO_FRAME;
+  ns = self->result.valid ? self->result.inference_ns : 0;
+  g_mutex_unlock (&self->result_lock);
+  publish (self, buf, index, source, ns, s, fs);
+}
+
+/* ---- inference ---- */
+
+/* Latency is the largest time a classified frame spent in the element. A
+ * clearly larger one (10 %) asks the pipeline to query latency again. */
+static void
+update_latency (GstEfficientNet * self, GstClockTime spent)
+{
+  gboolean grew = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  if (spent > self->latency) {
+    grew = spent > self->latency + self->latency / 10;
+    self->latency = spent;
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (grew) {
+    GST_DEBUG_OBJECT (self, "latency now %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (spent));
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  }
+}
+
+static gboolean
+run_job (GstEfficientNet * self)
+{
+  GstEffnetJob *job = self->job;
+
+  job->done_func = NULL;
+  gst_effnet_shared_submit (self->shared, job);
+  gst_effnet_job_wait (job);
+  if (job->rc != 0) {
+    gchar *text = sentence (job->err);
+
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed: %s", text),
+        (NULL));
+    g_free (text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GstFlowReturn
+classify_sync (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
+{
+  GstClockTime start = gst_util_get_timestamp (), pre;
+
+  if (!convert_image (self, self->convert, frame, self->job->input))
+    return GST_FLOW_ERROR;
+  pre = gst_util_get_timestamp () - start;
+  self->job->n = 1;
+  if (!run_job (self))
+    return GST_FLOW_ERROR;
+  store_result (self, self->job->logits, index, pre + self->job->forward_ns);
+  update_latency (self, gst_util_get_timestamp () - start);
+  return GST_FLOW_OK;
+}
+
+/* Model thread: the async job is over. */
+static void
+async_done (GstEffnetJob * job, gpointer user_data)
+{
+  GstEfficientNet *self = user_data;
+
+  if (job->rc == 0) {
+    store_result (self, job->logits, self->job_frame,
+        self->job_pre_ns + job->forward_ns);
+    return;
+  }
+  g_mutex_lock (&self->result_lock);
+  if (self->result.error == NULL)
+    self->result.error = sentence (job->err);
+  g_mutex_unlock (&self->result_lock);
+}
+
+static GstFlowReturn
+classify_async (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
+{
+  GstClockTime start = gst_util_get_timestamp ();
+
+  if (!convert_image (self, self->convert, frame, self->job->input))
+    return GST_FLOW_ERROR;
+  self->job_frame = index;
+  self->job_pre_ns = gst_util_get_timestamp () - start;
+  self->job->n = 1;
+  self->job->done_func = async_done;
+  self->job->user_data = self;
+  gst_effnet_shared_submit (self->shared, self->job);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+report_async_error (GstEfficientNet * self)
+{
+  gchar *error;
+
+  g_mutex_lock (&self->result_lock);
+  error = g_steal_pointer (&self->result.error);
+  g_mutex_unlock (&self->result_lock);
+  if (error == NULL)
+    return FALSE;
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed: %s", error),
+      (NULL));
+  g_free (error);
+  return TRUE;
+}
+
+static GstFlowReturn
+classify_full_frame (GstEfficientNet * self, GstVideoFrame * frame,
+    guint64 index, gboolean due, const FrameSettings * fs)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean async;
+
+  GST_OBJECT_LOCK (self);
+  async = self->async;
+  GST_OBJECT_UNLOCK (self);
+
+  if (async && report_async_error (self))
+    return GST_FLOW_ERROR;
+  /* async: a frame that finds the model busy is not classified; the next
+   * frame is still due */
+  if (due && (!async || gst_effnet_job_is_done (self->job))) {
+    ret = async ? classify_async (self, frame, index) :
+        classify_sync (self, frame, index);
+    self->next_due = index + fs->interval;
+  }
+  if (ret == GST_FLOW_OK)
+    attach_frame_result (self, frame->buffer, index, fs);
+  return ret;
+}
+
+/* The ROI metas to classify, clamped to the frame; empty ones are skipped. */
+static void
+collect_rois (GstEfficientNet * self, GstBuffer * buf,
+    const gchar * object_class)
+{
+  guint64 width = GST_VIDEO_INFO_WIDTH (&self->in_info);
+  guint64 height = GST_VIDEO_INFO_HEIGHT (&self->in_info);
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_array_set_size (self->rois, 0);
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *m = (GstVideoRegionOfInterestMeta *) meta;
+    guint64 x0 = MIN (m->x, width), y0 = MIN (m->y, height);
+    guint64 x1 = MIN ((guint64) m->x + m->w, width);
+    guint64 y1 = MIN ((guint64) m->y + m->h, height);
+    Roi roi = { m, {(gint) x0, (gint) y0, (gint) (x1 - x0), (gint) (y1 - y0)} };
+
+    if (object_class != NULL &&
+        g_strcmp0 (g_quark_to_string (m->roi_type), object_class) != 0)
+      continue;
+    if (x1 <= x0 || y1 <= y0) {
+      GST_LOG_OBJECT (self, "skipping empty ROI %d", m->id);
+      continue;
+    }
+    g_array_append_val (self->rois, roi);
+  }
+}
+
+static GstStructure *
+roi_param_new (GstEfficientNet * self, const float *logits,
+    const FrameSettings * fs)
+{
+  GstStructure *s = gst_structure_new (GST_EFFICIENTNET_ROI_PARAM_NAME,
+      "model_name", G_TYPE_STRING, self->model_name, NULL);
+
+  set_ranking (self, s, logits, fs, "label_id", "confidence");
+  if (g_value_get_int (gst_structure_get_value (s, "label_id")) < 0) {
+    /* nothing above the threshold: the ROI gets no result */
+    gst_structure_free (s);
+    return NULL;
+  }
+  return s;
+}
+
+/* All collected ROIs through the model in one batch. */
+static gboolean
+classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
+    const FrameSettings * fs, guint64 * inference_ns)
+{
+  GstEffnetJob *job = self->job;
+  GstClockTime start = gst_util_get_timestamp (), pre;
+  guint i, n = self->rois->len;
+
+  if (!gst_effnet_job_reserve (job, (int) n)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory for %u regions of interest.", n), (NULL));
+    return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    Roi *roi = &g_array_index (self->rois, Roi, i);
+    GstVideoRectangle src, dst;
+    GstVideoConverter *convert;
+    gboolean ok;
+
+    fit_rectangles (self, &roi->rect, &src, &dst);
+    convert = converter_new (self, &src, &dst);
+    if (convert == NULL) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Cannot convert a %dx%d region of %s video to the model's input.",
+              roi->rect.w, roi->rect.h, GST_VIDEO_INFO_NAME (&self->in_info)),
+          (NULL));
+      return FALSE;
+    }
+    ok = convert_image (self, convert, frame,
+        job->input + i * job->image_floats);
+    gst_video_converter_free (convert);
+    if (!ok)
+      return FALSE;
+  }
+  pre = gst_util_get_timestamp () - start;
+  job->n = (int) n;
+  if (!run_job (self))
+    return FALSE;
+  for (i = 0; i < n; i++) {
+    GstStructure *param = roi_param_new (self, job->logits + i * job->classes,
+        fs);
+
+    if (param != NULL)
+      gst_video_region_of_interest_meta_add_param (g_array_index (self->rois,
+              Roi, i).meta, param);
+  }
+  *inference_ns = pre + job->forward_ns;
+  update_latency (self, gst_util_get_timestamp () - start);
+  return TRUE;
+}
+
+/* roi-list mode: results go to the ROIs; the frame meta carries no ranking,
+ * only roi-count and the timing of the frame's batch. */
+static GstFlowReturn
+classify_roi_frame (GstEfficientNet * self, GstVideoFrame * frame,
+    guint64 index, gboolean due, const FrameSettings * fs)
+{
+  GstStructure *s;
+  guint count = 0;
+
+  if (due) {
+    guint64 ns = 0;
+
+    collect_rois (self, frame->buffer, fs->object_class);
+    count = self->rois->len;
+    if (count > 0 && !classify_rois (self, frame, fs, &ns))
+      return GST_FLOW_ERROR;
+    self->roi_frame = index;
+    self->roi_ns = ns;
+    self->next_due = index + fs->interval;
+  }
+  s = gst_structure_new ("efficientnet", "roi-count", G_TYPE_UINT, count,
+      NULL);
+  set_ranking (self, s, NULL, fs, "class-id", "score");
+  publish (self, frame->buffer, index, self->roi_frame, self->roi_ns, s, fs);
+  return GST_FLOW_OK;
+}
+
+/* ---- mode, QoS, latency ---- */
+
+static void
+set_mode_locked (GstEfficientNet * self, gboolean live)
+{
+  if (self->active_mode == MODE_AUTO)
+    self->async = live;
+  else
+    self->async = self->active_mode == MODE_ASYNC;
+  /* ROI results belong to the ROIs of the frame they were computed on, which
+   * has left by the time an async result arrives. */
+  if (self->active_region == REGION_ROI_LIST)
+    self->async = FALSE;
+  self->mode_decided = TRUE;
+}
+
+/* mode=auto follows upstream's liveness, asked once per run. */
+static void
+decide_mode (GstEfficientNet * self)
+{
+  gboolean decided, async, live = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  decided = self->mode_decided;
+  GST_OBJECT_UNLOCK (self);
+  if (decided)
+    return;
+
+  if (self->active_mode == MODE_AUTO) {
+    GstQuery *query = gst_query_new_latency ();
+
+    if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query))
+      gst_query_parse_latency (query, &live, NULL, NULL);
+    gst_query_unref (query);
+  }
+  GST_OBJECT_LOCK (self);
+  if (!self->mode_decided)
+    set_mode_locked (self, live);
+  async = self->async;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "running %s", async ? "async" : "sync");
+}
+
+/* Late by the last QoS event: such frames pass without inference. */
+static gboolean
+is_late (GstEfficientNet * self, GstBuffer * buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime running, earliest;
+
+  if (!gst_base_transform_is_qos_enabled (trans) ||
+      trans->segment.format != GST_FORMAT_TIME ||
+      !GST_BUFFER_PTS_IS_VALID (buf))
+    return FALSE;
+  running = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  GST_OBJECT_LOCK (self);
+  earliest = self->earliest_time;
+  GST_OBJECT_UNLOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (running) ||
+      !GST_CLOCK_TIME_IS_VALID (earliest) || running > earliest)
+    return FALSE;
+  GST_DEBUG_OBJECT (self, "late frame (%" GST_TIME_FORMAT " <= %"
+      GST_TIME_FORMAT "): no inference", GST_TIME_ARGS (running),
+      GST_TIME_ARGS (earliest));
+  return TRUE;
+}
+
+static gboolean
+gst_efficientnet_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (trans);
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_QOS)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+
+  gst_event_parse_qos (event, NULL, NULL, &diff, &timestamp);
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp))
+    self->earliest_time = GST_CLOCK_TIME_NONE;
+  else if (diff < 0 && timestamp < (GstClockTime) (-diff))
+    self->earliest_time = 0;
+  else
+    self->earliest_time = timestamp + diff;
+  GST_OBJECT_UNLOCK (self);
+  /* Not chained up: the base class would record the event too and then drop
+   * late buffers before transform_ip sees them. Late frames must instead pass
+   * on with the last result, so the event only goes upstream. */
+  return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
+}
+
+static gboolean
+gst_efficientnet_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    GST_OBJECT_LOCK (self);
+    self->earliest_time = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* Sync mode adds the largest measured inference time to the latency; async
+ * adds nothing (frames never wait). */
+static gboolean
+gst_efficientnet_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (trans);
+  GstClockTime min, max, ours;
+  gboolean live;
+
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+        query);
+
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
+    return FALSE;
+  gst_query_parse_latency (query, &live, &min, &max);
+  GST_OBJECT_LOCK (self);
+  /* mode=auto may be decided here, before the first buffer: a live
+   * pipeline asks for latency before data flows */
+  if (!self->mode_decided)
+    set_mode_locked (self, live);
+  ours = self->async ? 0 : self->latency;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of latency",
+      GST_TIME_ARGS (ours));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+/* ---- GstBaseTransform / GstVideoFilter ---- */
+
+static void
+release_model (GstEfficientNet * self)
+{
+  GstEffnetShared *shared;
+
+  /* an async job still references our buffers */
+  if (self->job != NULL)
+    gst_effnet_job_wait (self->job);
+  g_clear_pointer (&self->job, gst_effnet_job_free);
+  g_clear_pointer (&self->convert, gst_video_converter_free);
+  gst_clear_buffer (&self->rgb_buf);
+  g_clear_pointer (&self->labels, g_strfreev);
+  g_clear_pointer (&self->model_name, g_free);
+  g_clear_pointer (&self->probs, g_free);
+  g_clear_pointer (&self->top, g_free);
+  g_clear_pointer (&self->result.logits, g_free);
+  g_clear_pointer (&self->result.error, g_free);
+  gst_video_info_init (&self->in_info);
+
+  g_mutex_lock (&self->shared_lock);
+  shared = g_steal_pointer (&self->shared);
+  g_mutex_unlock (&self->shared_lock);
+  gst_effnet_shared_release (shared);
+}
+
+static void
+reset_stream (GstEfficientNet * self)
+{
+  self->frame_count = 0;
+  self->next_due = 0;
+  self->roi_frame = GST_EFFICIENTNET_NO_FRAME;
+  self->roi_ns = 0;
+  self->result.valid = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->mode_decided = FALSE;
+  self->async = FALSE;
+  self->earliest_time = GST_CLOCK_TIME_NONE;
+  self->latency = 0;
+  self->reconfigure = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_efficientnet_start (GstBaseTransform * trans)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (trans);
+  GstEffnetShared *shared;
+  gchar *weights, *labels;
+  GError *error = NULL;
+  guint threads;
+  gint variant;
+  gboolean ok = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  weights = g_strdup (self->weights);
+  labels = g_strdup (self->labels_path);
+  variant = self->variant;
+  threads = self->num_threads;
+  self->active_mode = self->mode;
+  self->active_region = self->region;
+  GST_OBJECT_UNLOCK (self);
+
+  if (weights == NULL || weights[0] == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No EfficientNet weights given: set the \"weights\" property to a "
+            ".safetensors file or a folder holding model.safetensors and "
+            "config.json."), (NULL));
+    goto cleanup;
+  }
+  if (self->active_mode == MODE_ASYNC && self->active_region == REGION_ROI_LIST)
+    GST_WARNING_OBJECT (self, "mode=async does not apply to roi-list: ROIs "
+        "are classified synchronously");
+
+  shared = gst_effnet_shared_acquire (weights, variant, threads,
+      G_OBJECT (self), &error);
+  if (shared == NULL) {
+    post_load_error (self, error, weights);
+    goto cleanup;
+  }
+  g_mutex_lock (&self->shared_lock);
+  self->shared = shared;
+  g_mutex_unlock (&self->shared_lock);
+
+  if (!setup_model (self, labels) || !setup_preprocessing (self, TRUE))
+    goto cleanup;
+  reset_stream (self);
+  ok = TRUE;
+
+cleanup:
+  if (!ok)
+    release_model (self);
+  g_clear_error (&error);
+  g_free (weights);
+  g_free (labels);
+  return ok;
+}
+
+static gboolean
+gst_efficientnet_stop (GstBaseTransform * trans)
+{
+  release_model (GST_EFFICIENTNET (trans));
+  return TRUE;
+}
+
+/* The pixels are never written, only metadata added. A writable buffer is
+ * used as it is; a shared one gets a shallow copy (same memory, own metas),
+ * so no pixel is copied and nobody else sees our metas. Together with
+ * passthrough (frames mapped read-only) this is the in-place path for an
+ * analyzer. */
+static GstFlowReturn
+gst_efficientnet_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * input, GstBuffer ** outbuf)
+{
+  *outbuf = gst_buffer_is_writable (input) ? input : gst_buffer_copy (input);
+  return *outbuf ? GST_FLOW_OK : GST_FLOW_ERROR;
+}
+
+static gboolean
+gst_efficientnet_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (filter);
+
+  if (self->shared == NULL)
+    return FALSE;
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  self->in_info = *in_info;
+  /* GstVideoConverter wants the same frame rate and interlacing on both
+   * sides; only format and size change. */
+  gst_video_info_set_interlaced_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB,
+      GST_VIDEO_INFO_INTERLACE_MODE (in_info), self->size, self->size);
+  GST_VIDEO_INFO_FPS_N (&self->rgb_info) = GST_VIDEO_INFO_FPS_N (in_info);
+  GST_VIDEO_INFO_FPS_D (&self->rgb_info) = GST_VIDEO_INFO_FPS_D (in_info);
+  if (self->rgb_buf == NULL ||
+      gst_buffer_get_size (self->rgb_buf) != self->rgb_info.size) {
+    gst_clear_buffer (&self->rgb_buf);
+    self->rgb_buf = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
+  }
+  return rebuild_converter (self);
+}
+
+static void
+read_frame_settings (GstEfficientNet * self, FrameSettings * fs)
+{
+  GST_OBJECT_LOCK (self);
+  fs->top_k = self->top_k;
+  fs->threshold = self->threshold;
+  fs->interval = self->interval;
+  fs->post_messages = self->post_messages;
+  fs->attach_logits = self->attach_logits;
+  fs->object_class = g_strdup (self->object_class);
+  fs->reconfigure = self->reconfigure;
+  self->reconfigure = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstFlowReturn
+gst_efficientnet_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (filter);
+  guint64 index = self->frame_count++;
+  GstFlowReturn ret;
+  FrameSettings fs;
+  gboolean due;
+
+  read_frame_settings (self, &fs);
+  if (fs.reconfigure) {
+    /* a bad mean/std keeps the previous one (with a warning); the scaling
+     * mode applies either way */
+    setup_preprocessing (self, FALSE);
+    if (!rebuild_converter (self)) {
+      ret = GST_FLOW_NOT_NEGOTIATED;
+      goto cleanup;
+    }
+  }
+  decide_mode (self);
+  due = index >= self->next_due && !is_late (self, frame->buffer);
+
+  if (self->active_region == REGION_ROI_LIST)
+    ret = classify_roi_frame (self, frame, index, due, &fs);
+  else
+    ret = classify_full_frame (self, frame, index, due, &fs);
+
+cleanup:
+  g_free (fs.object_class);
+  return ret;
+}
+
+/* ---- GObject ---- */
+
+static void
+set_triplet (GstEfficientNet * self, GValue * dest, const GValue * value)
+{
+  GST_OBJECT_LOCK (self);
+  g_value_copy (value, dest);
+  self->reconfigure = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_efficientnet_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (object);
+
+  if (prop_id == PROP_MEAN || prop_id == PROP_STD) {
+    set_triplet (self, prop_id == PROP_MEAN ? &self->mean : &self->std, value);
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_WEIGHTS:
+      g_free (self->weights);
+      self->weights = g_value_dup_string (value);
+      break;
+    case PROP_VARIANT:
+      self->variant = g_value_get_enum (value);
+      break;
+    case PROP_LABELS:
+      g_free (self->labels_path);
+      self->labels_path = g_value_dup_string (value);
+      break;
+    case PROP_TOP_K:
+      self->top_k = g_value_get_uint (value);
+      break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_double (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->interval = g_value_get_uint (value);
+      break;
+    case PROP_NUM_THREADS:
+      self->num_threads = g_value_get_uint (value);
+      break;
+    case PROP_SCALING:
+      self->scaling = g_value_get_enum (value);
+      self->reconfigure = TRUE;
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_INFERENCE_REGION:
+      self->region = g_value_get_enum (value);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_free (self->object_class);
+      self->object_class = g_value_dup_string (value);
+      break;
+    case PROP_ATTACH_LOGITS:
+      self->attach_logits = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static guint
+shared_users (GstEfficientNet * self)
+{
+  guint users = 0;
+
+  g_mutex_lock (&self->shared_lock);
+  if (self->shared != NULL)
+    users = gst_effnet_shared_get_users (self->shared);
+  g_mutex_unlock (&self->shared_lock);
+  return users;
+}
+
+static void
+gst_efficientnet_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (object);
+
+  if (prop_id == PROP_SHARED_USERS) {
+    g_value_set_uint (value, shared_users (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_WEIGHTS:
+      g_value_set_string (value, self->weights);
+      break;
+    case PROP_VARIANT:
+      g_value_set_enum (value, self->variant);
+      break;
+    case PROP_LABELS:
+      g_value_set_string (value, self->labels_path);
+      break;
+    case PROP_TOP_K:
+      g_value_set_uint (value, self->top_k);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double (value, self->threshold);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_uint (value, self->interval);
+      break;
+    case PROP_NUM_THREADS:
+      g_value_set_uint (value, self->num_threads);
+      break;
+    case PROP_SCALING:
+      g_value_set_enum (value, self->scaling);
+      break;
+    case PROP_MEAN:
+      g_value_copy (&self->mean, value);
+      break;
+    case PROP_STD:
+      g_value_copy (&self->std, value);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_INFERENCE_REGION:
+      g_value_set_enum (value, self->region);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_value_set_string (value, self->object_class);
+      break;
+    case PROP_ATTACH_LOGITS:
+      g_value_set_boolean (value, self->attach_logits);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_efficientnet_finalize (GObject * object)
+{
+  GstEfficientNet *self = GST_EFFICIENTNET (object);
+
+  g_free (self->weights);
+  g_free (self->labels_path);
+  g_free (self->object_class);
+  g_value_unset (&self->mean);
+  g_value_unset (&self->std);
+  g_array_unref (self->rois);
+  g_mutex_clear (&self->shared_lock);
+  g_mutex_clear (&self->result_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+#define READY_FLAGS \
+    (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
+#define PLAYING_FLAGS \
+    (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)
+
+static void
+install_model_properties (GObjectClass * gobject_class)
+{
+  g_object_class_install_property (gobject_class, PROP_WEIGHTS,
+      g_param_spec_string ("weights", "Weights",
+          "EfficientNet weights: a .safetensors file, or a folder holding "
+          "model.safetensors and config.json (required; elements naming the "
+          "same file share one loaded model)", DEFAULT_WEIGHTS, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_VARIANT,
+      g_param_spec_enum ("variant", "Variant",
+          "Variant the weights must be (auto: whatever they are; anything "
+          "else is checked against them)", GST_TYPE_EFFICIENTNET_VARIANT,
+          DEFAULT_VARIANT, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_LABELS,
+      g_param_spec_string ("labels", "Labels",
+          "Text file with one class name per line, as many lines as the model "
+          "has classes (NULL: the built-in ImageNet-1k names for 1000 "
+          "classes, else \"class N\")", DEFAULT_LABELS, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_NUM_THREADS,
+      g_param_spec_uint ("num-threads", "Number of threads",
+          "Inference threads (0 = all cores); the element that loads a model "
+          "decides for every element sharing it", 0, 1024,
+          DEFAULT_NUM_THREADS, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "When results are computed: sync makes a classified frame wait for "
+          "its result; async never holds a frame back (it carries the latest "
+          "finished result, marked stale); auto is async for live sources",
+          GST_TYPE_EFFICIENTNET_MODE, DEFAULT_MODE, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_REGION,
+      g_param_spec_enum ("inference-region", "Inference region",
+          "What is classified: whole frames, or each region of interest "
+          "(GstVideoRegionOfInterestMeta) of a frame in one batch, always "
+          "synchronously", GST_TYPE_EFFICIENTNET_REGION,
+          DEFAULT_INFERENCE_REGION, READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_SHARED_USERS,
+      g_param_spec_uint ("shared-users", "Shared users",
+          "Elements in this process using the same loaded model as this one, "
+          "itself included (0 when not started)", 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+install_frame_properties (GObjectClass * gobject_class)
+{
+  g_object_class_install_property (gobject_class, PROP_TOP_K,
+      g_param_spec_uint ("top-k", "Top K",
+          "Number of best classes reported, best first", 1, 1000,
+          DEFAULT_TOP_K, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Classes whose softmax score is below this are not reported", 0.0,
+          1.0, DEFAULT_THRESHOLD, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Classify every Nth frame; the frames between carry the last "
+          "result, marked stale", 1, G_MAXUINT, DEFAULT_INFERENCE_INTERVAL,
+          PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_SCALING,
+      g_param_spec_enum ("scaling", "Scaling",
+          "How a frame (or region) is fitted to the model's square input",
+          GST_TYPE_EFFICIENTNET_SCALING, DEFAULT_SCALING, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_MEAN,
+      gst_param_spec_array ("mean", "Mean",
+          "Normalization mean of red, green and blue, in 0..1 units, e.g. "
+          "\"<0.485, 0.456, 0.406>\" (empty: from the weights' config.json, "
+          "else ImageNet's)",
+          g_param_spec_double ("channel-mean", "Channel mean",
+              "Mean of one channel", -G_MAXDOUBLE, G_MAXDOUBLE, 0.0,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS), PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_STD,
+      gst_param_spec_array ("std", "Standard deviation",
+          "Normalization standard deviation of red, green and blue, in 0..1 "
+          "units, e.g. \"<0.229, 0.224, 0.225>\" (empty: from the weights' "
+          "config.json, else ImageNet's)",
+          g_param_spec_double ("channel-std", "Channel std",
+              "Standard deviation of one channel", -G_MAXDOUBLE, G_MAXDOUBLE,
+              1.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
+          PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post an element message named \"efficientnet\" with each frame's "
+          "result and its timestamps", DEFAULT_POST_MESSAGES, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_OBJECT_CLASS,
+      g_param_spec_string ("object-class", "Object class",
+          "With inference-region=roi-list, classify only regions whose "
+          "roi_type is this (NULL: all regions)", DEFAULT_OBJECT_CLASS,
+          PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_ATTACH_LOGITS,
+      g_param_spec_boolean ("attach-logits", "Attach logits",
+          "Also put the raw logits (an array of floats, one per class) in "
+          "the metadata", DEFAULT_ATTACH_LOGITS, PLAYING_FLAGS));
+}
+
+static void
+gst_efficientnet_class_init (GstEfficientNetClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
+  GstVideoFilterClass *filter_class = (GstVideoFilterClass *) klass;
+  static const gchar *meta_tags[] = { NULL };
+
+  GST_DEBUG_CATEGORY_INIT (gst_efficientnet_debug, "efficientnet", 0,
+      "EfficientNet classifier");
+  /* No tags: the result describes the picture, not its format or size. */
+  gst_meta_register_custom (GST_EFFICIENTNET_META_NAME, meta_tags, NULL,
+      NULL, NULL);
+
+  gobject_class->set_property = gst_efficientnet_set_property;
+  gobject_class->get_property = gst_efficientnet_get_property;
+  gobject_class->finalize = gst_efficientnet_finalize;
+  install_model_properties (gobject_class);
+  install_frame_properties (gobject_class);
+
+  gst_element_class_set_static_metadata (element_class,
+      "EfficientNet classifier", "Filter/Analyzer/Video",
+      "Classifies video frames or their regions of interest with EfficientNet "
+      "B0-B7 on the CPU and attaches the results as metadata",
+      "effnet project");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->passthrough_on_same_caps = TRUE;
+  trans_class->transform_ip_on_passthrough = TRUE;
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_efficientnet_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_efficientnet_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_efficientnet_prepare_output_buffer);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_efficientnet_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_efficientnet_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_efficientnet_query);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_efficientnet_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_efficientnet_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_EFFICIENTNET_VARIANT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_EFFICIENTNET_SCALING, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_EFFICIENTNET_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_EFFICIENTNET_REGION, 0);
+}
+
+static void
+gst_efficientnet_init (GstEfficientNet * self)
+{
+  self->variant = DEFAULT_VARIANT;
+  self->top_k = DEFAULT_TOP_K;
+  self->threshold = DEFAULT_THRESHOLD;
+  self->interval = DEFAULT_INFERENCE_INTERVAL;
+  self->num_threads = DEFAULT_NUM_THREADS;
+  self->scaling = DEFAULT_SCALING;
+  self->mode = DEFAULT_MODE;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  self->region = DEFAULT_INFERENCE_REGION;
+  self->attach_logits = DEFAULT_ATTACH_LOGITS;
+  g_value_init (&self->mean, GST_TYPE_ARRAY);
+  g_value_init (&self->std, GST_TYPE_ARRAY);
+  g_mutex_init (&self->shared_lock);
+  g_mutex_init (&self->result_lock);
+  self->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
+  gst_video_info_init (&self->in_info);
+  self->earliest_time = GST_CLOCK_TIME_NONE;
+  /* analyzer: caps and pixels pass unchanged, see prepare_output_buffer */
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+}
