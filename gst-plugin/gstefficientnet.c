@@ -45,6 +45,12 @@ typedef enum
 
 typedef enum
 {
+  RESAMPLING_ACCURATE,
+  RESAMPLING_FAST,
+} GstEfficientNetResampling;
+
+typedef enum
+{
   MODE_AUTO,
   MODE_SYNC,
   MODE_ASYNC,
@@ -64,6 +70,7 @@ typedef enum
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_SCALING SCALING_CENTER_CROP
+#define DEFAULT_RESAMPLING RESAMPLING_ACCURATE
 #define DEFAULT_MODE MODE_AUTO
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_INFERENCE_REGION REGION_FULL_FRAME
@@ -83,6 +90,7 @@ enum
   PROP_INFERENCE_INTERVAL,
   PROP_NUM_THREADS,
   PROP_SCALING,
+  PROP_RESAMPLING,
   PROP_MEAN,
   PROP_STD,
   PROP_MODE,
@@ -136,6 +144,7 @@ struct _GstEfficientNet
   guint interval;
   guint num_threads;
   GstEfficientNetScaling scaling;
+  GstEfficientNetResampling resampling;
   GValue mean;                  /* GstValueArray, empty = from the weights */
   GValue std;
   GstEfficientNetMode mode;
@@ -160,6 +169,7 @@ struct _GstEfficientNet
 
   /* preprocessing, owned by the streaming thread */
   GstEfficientNetScaling active_scaling;
+  GstEfficientNetResampling active_resampling;
   gfloat norm_mean[3], norm_std[3];
   guint32 border_argb;
   GstVideoInfo in_info;
@@ -252,6 +262,28 @@ gst_efficientnet_scaling_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type,
         g_enum_register_static ("GstEfficientNetScaling", values));
+  return type;
+}
+
+#define GST_TYPE_EFFICIENTNET_RESAMPLING (gst_efficientnet_resampling_get_type ())
+static GType
+gst_efficientnet_resampling_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {RESAMPLING_ACCURATE, "The filter the weights were evaluated with "
+          "(bicubic or bilinear, from config.json), antialiased as PIL does "
+          "when shrinking: the model sees what it was trained on; costs about "
+          "2 ms per 1080p frame", "accurate"},
+    {RESAMPLING_FAST, "Two-tap bilinear without antialiasing and no chroma "
+          "filtering (as OpenCV's default resize): about 10x cheaper on large "
+          "frames, slightly less accurate", "fast"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstEfficientNetResampling", values));
   return type;
 }
 
@@ -502,6 +534,7 @@ setup_preprocessing (GstEfficientNet * self, gboolean at_start)
 
   GST_OBJECT_LOCK (self);
   self->active_scaling = self->scaling;
+  self->active_resampling = self->resampling;
   ok = read_triplet (&self->mean, info->mean, mean, "mean", FALSE, &error) &&
       read_triplet (&self->std, info->std, std, "std", TRUE, &error);
   GST_OBJECT_UNLOCK (self);
@@ -565,13 +598,18 @@ static GstVideoConverter *
 converter_new (GstEfficientNet * self, const GstVideoRectangle * src,
     const GstVideoRectangle * dst)
 {
-  /* Catmull-Rom (b=0, c=0.5) is the bicubic PIL and torchvision trained the
-   * published weights with; GStreamer's default cubic is Mitchell's. No
-   * dithering: the model should see the image, not noise. One thread: the
-   * cores belong to the inference. */
+  /* Accurate: Catmull-Rom (b=0, c=0.5) is the bicubic PIL and torchvision
+   * trained the published weights with (GStreamer's default cubic is
+   * Mitchell's), with as many taps as the shrink factor needs (antialiased).
+   * Fast: two bilinear taps and chroma taken as it lies. No dithering: the
+   * model should see the image, not noise. One thread: the cores belong to
+   * the inference. */
+  gboolean fast = self->active_resampling == RESAMPLING_FAST;
   GstStructure *config = gst_structure_new ("GstVideoConverter",
       GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-      GST_TYPE_VIDEO_RESAMPLER_METHOD, self->resampler,
+      GST_TYPE_VIDEO_RESAMPLER_METHOD,
+      fast ? GST_VIDEO_RESAMPLER_METHOD_LINEAR : self->resampler,
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_TAPS, G_TYPE_UINT, fast ? 2 : 0,
       GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0,
       GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
       GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
@@ -588,6 +626,10 @@ converter_new (GstEfficientNet * self, const GstVideoRectangle * src,
       GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, self->border_argb,
       GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
       NULL);
+
+  if (fast)
+    gst_structure_set (config, GST_VIDEO_CONVERTER_OPT_CHROMA_MODE,
+        GST_TYPE_VIDEO_CHROMA_MODE, GST_VIDEO_CHROMA_MODE_NONE, NULL);
 
   GST_LOG_OBJECT (self, "converter %d,%d %dx%d -> %d,%d %dx%d", src->x,
       src->y, src->w, src->h, dst->x, dst->y, dst->w, dst->h);
@@ -1423,6 +1465,10 @@ gst_efficientnet_set_property (GObject * object, guint prop_id,
       self->scaling = g_value_get_enum (value);
       self->reconfigure = TRUE;
       break;
+    case PROP_RESAMPLING:
+      self->resampling = g_value_get_enum (value);
+      self->reconfigure = TRUE;
+      break;
     case PROP_MODE:
       self->mode = g_value_get_enum (value);
       break;
@@ -1494,6 +1540,9 @@ gst_efficientnet_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SCALING:
       g_value_set_enum (value, self->scaling);
+      break;
+    case PROP_RESAMPLING:
+      g_value_set_enum (value, self->resampling);
       break;
     case PROP_MEAN:
       g_value_copy (&self->mean, value);
@@ -1607,6 +1656,10 @@ install_frame_properties (GObjectClass * gobject_class)
       g_param_spec_enum ("scaling", "Scaling",
           "How a frame (or region) is fitted to the model's square input",
           GST_TYPE_EFFICIENTNET_SCALING, DEFAULT_SCALING, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_RESAMPLING,
+      g_param_spec_enum ("resampling", "Resampling",
+          "Filter that shrinks the frame (or region) to the model's input",
+          GST_TYPE_EFFICIENTNET_RESAMPLING, DEFAULT_RESAMPLING, PLAYING_FLAGS));
   g_object_class_install_property (gobject_class, PROP_MEAN,
       gst_param_spec_array ("mean", "Mean",
           "Normalization mean of red, green and blue, in 0..1 units, e.g. "
@@ -1696,6 +1749,7 @@ gst_efficientnet_init (GstEfficientNet * self)
   self->interval = DEFAULT_INFERENCE_INTERVAL;
   self->num_threads = DEFAULT_NUM_THREADS;
   self->scaling = DEFAULT_SCALING;
+  self->resampling = DEFAULT_RESAMPLING;
   self->mode = DEFAULT_MODE;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->region = DEFAULT_INFERENCE_REGION;
