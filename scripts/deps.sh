@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what building and testing need on Debian 12 (apt-get; sudo when not root).
-# Usage: scripts/deps.sh [test]   — "test" adds the PyTorch reference and sanitizer runtimes.
+# Installs what building and running need on Debian 12 (apt-get; sudo when not root).
+# Usage: scripts/deps.sh [test]   — "test" adds the PyTorch reference and the test-only tools.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy)
+pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy
+      libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+      gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0)
 if [ "${1:-}" = "test" ]; then
   pkgs+=(python3-torch python3-torchvision)
 fi
