@@ -1288,11 +1288,24 @@ gst_efficientnet_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   if (weights == NULL || weights[0] == '\0') {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No EfficientNet weights given: set the \"weights\" property to a "
-            ".safetensors file or a folder holding model.safetensors and "
-            "config.json."), (NULL));
-    goto cleanup;
+    /* no weights given: the variant's (b0 for auto) from the weights cache */
+    gint v = variant >= 0 ? variant : 0;
+    gchar cached[4096];
+    gint found = effnet_cached_weights (v, cached, sizeof cached);
+
+    if (found != 1) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No EfficientNet weights given and none cached for %s%s%s: set the "
+              "\"weights\" property to a .safetensors file or a folder holding "
+              "model.safetensors and config.json, or fetch the published ones "
+              "with scripts/fetch_weights.sh %s.", effnet_variant_name (v),
+              found == 0 ? " in " : "", found == 0 ? cached : "",
+              effnet_variant_name (v)), (NULL));
+      goto cleanup;
+    }
+    GST_INFO_OBJECT (self, "no weights given: using the cached %s", cached);
+    g_free (weights);
+    weights = g_strdup (cached);
   }
   if (self->active_mode == MODE_ASYNC && self->active_region == REGION_ROI_LIST)
     GST_WARNING_OBJECT (self, "mode=async does not apply to roi-list: ROIs "
@@ -1600,8 +1613,11 @@ install_model_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_WEIGHTS,
       g_param_spec_string ("weights", "Weights",
           "EfficientNet weights: a .safetensors file, or a folder holding "
-          "model.safetensors and config.json (required; elements naming the "
-          "same file share one loaded model)", DEFAULT_WEIGHTS, READY_FLAGS));
+          "model.safetensors and config.json (elements naming the same file "
+          "share one loaded model). Unset: the variant's (b0 for auto) weights "
+          "fetched into the cache by scripts/fetch_weights.sh ($EFFNET_CACHE, "
+          "else $XDG_CACHE_HOME/effnet or ~/.cache/effnet)", DEFAULT_WEIGHTS,
+          READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_VARIANT,
       g_param_spec_enum ("variant", "Variant",
           "Variant the weights must be (auto: whatever they are; anything "

@@ -112,6 +112,19 @@ int effnet_preprocess_u8(const uint8_t *pixels, int width, int height, size_t st
                          EffnetPixelFormat fmt, const float mean[3], const float std[3],
                          float *out_chw, char *err, size_t errlen);
 
+/* ---- the weights cache (scripts/fetch_weights.sh fills it) ----
+ * Folder: $EFFNET_CACHE, else $XDG_CACHE_HOME/effnet, else ~/.cache/effnet;
+ * the weights of a variant in <folder>/<name>/ (model.safetensors +
+ * config.json, as on the Hugging Face hub), name from the table below. */
+/* timm's published weights used for variant 0..7 ("efficientnet_b0.ra_in1k",
+ * ... "tf_efficientnet_b7.aa_in1k"); NULL out of range. */
+const char *effnet_default_weights_name(int variant);
+/* The cache folder into path. Returns 0, or -1 when no HOME is known. */
+int effnet_cache_dir(char *path, size_t len);
+/* The folder the variant's default weights are cached in, into path.
+ * Returns 1 if it holds model.safetensors, 0 if not, -1 on error. */
+int effnet_cached_weights(int variant, char *path, size_t len);
+
 /* ---- helpers ---- */
 const char *effnet_variant_name(int variant);      /* "b0".."b7" */
 int effnet_variant_from_name(const char *name);    /* "b3"/"B3"/"efficientnet-b3" -> 3, else -1 */

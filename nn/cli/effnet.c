@@ -17,8 +17,8 @@
 
 static const char kUsage[] =
     "usage:\n"
-    "  effnet info WEIGHTS [--padding symmetric|same]\n"
-    "  effnet run --weights WEIGHTS [--variant bN] [--padding symmetric|same] [--bn-eps E]\n"
+    "  effnet info [WEIGHTS] [--variant bN] [--padding symmetric|same]\n"
+    "  effnet run [--weights WEIGHTS] [--variant bN] [--padding symmetric|same] [--bn-eps E]\n"
     "             [--threads N] [--top-k K] [--isa auto|scalar|avx2|avx512]\n"
     "             --input X.npy [--logits-out Y.npy]\n"
     "      X: float32 [N,3,S,S], already normalized; prints the top-k classes of each image\n"
@@ -26,7 +26,8 @@ static const char kUsage[] =
     "             [--isa ...]\n"
     "      random weights unless WEIGHTS is given; prints ms/image and images/s\n"
     "WEIGHTS: a .safetensors file (torchvision or timm naming; F32/F16/BF16) or a folder\n"
-    "holding model.safetensors and config.json.\n";
+    "holding model.safetensors and config.json. Without it: the variant's weights fetched by\n"
+    "scripts/fetch_weights.sh into the cache ($EFFNET_CACHE, else ~/.cache/effnet).\n";
 
 typedef struct {
   const char *weights, *input, *logits_out;
@@ -109,15 +110,27 @@ static int parse_args(int argc, char **argv, Args *a) {
   return 0;
 }
 
+/* --weights, else the cached weights of --variant (b0 when not given). */
 static EffnetModel *load(const Args *a) {
-  char err[EFFNET_ERRLEN];
-  EffnetModel *m = effnet_model_load(a->weights, &a->opt, err, sizeof err);
+  char err[EFFNET_ERRLEN], cached[4096];
+  const char *path = a->weights;
+  if (!path) {
+    int v = a->opt.variant >= 0 ? a->opt.variant : 0;
+    int found = effnet_cached_weights(v, cached, sizeof cached);
+    if (found != 1) {
+      fprintf(stderr, "effnet: no --weights given and no cached %s weights%s%s (fetch them with "
+              "scripts/fetch_weights.sh %s, or pass --weights)\n", effnet_variant_name(v),
+              found == 0 ? " in " : "", found == 0 ? cached : "", effnet_variant_name(v));
+      return NULL;
+    }
+    path = cached;
+  }
+  EffnetModel *m = effnet_model_load(path, &a->opt, err, sizeof err);
   if (!m) fprintf(stderr, "effnet: %s\n", err);
   return m;
 }
 
 static int cmd_info(const Args *a) {
-  if (!a->weights) return usage_error("%s", "info needs a weights file");
   EffnetModel *m = load(a);
   if (!m) return 1;
   const EffnetInfo *i = effnet_model_info(m);
@@ -160,7 +173,6 @@ static void print_top_k(const EffnetInfo *info, const float *logits, int n, int 
 }
 
 static int cmd_run(const Args *a) {
-  if (!a->weights) return usage_error("%s", "run needs --weights");
   if (!a->input) return usage_error("%s", "run needs --input X.npy");
   char err[EFFNET_ERRLEN];
   int rc = 1, ndim = 0;
