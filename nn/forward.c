@@ -226,6 +226,26 @@ static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
   }
 }
 
+/* This thread's output rows [t0, t1) of `total` in a streamed block. Every
+ * share but the first also expands k - s halo rows above it, so the first
+ * gets that much more work of its own: shares of equal cost, not of equal
+ * row count (the halo is 7-14 % of a share on 57-114-row layers). */
+static void streamed_share(const Block *b, int total, int tid, int T, int *t0, int *t1) {
+  const BlockSpec *s = &b->spec;
+  const double expand = (double)b->geom.in_size * s->in_ch * s->exp_ch;            /* per input row */
+  const double row = s->stride * expand + (double)b->geom.out_size * s->exp_ch * s->kernel * s->kernel;
+  const double halo = (s->kernel - s->stride) * expand / row;                       /* in output rows */
+  const double first = (total + (T - 1) * halo) / T; /* equal cost: first = later + halo */
+  const double later = first - halo;
+  double start = tid == 0 ? 0.0 : first + (tid - 1) * later;
+  double end = first + tid * later;
+  *t0 = tid == 0 ? 0 : (int)(start + 0.5);
+  *t1 = tid == T - 1 ? total : (int)(end + 0.5);
+  if (*t0 > total) *t0 = total;
+  if (*t1 > total) *t1 = total;
+  if (*t1 < *t0) *t1 = *t0;
+}
+
 /* Expand + depthwise, streamed: this thread's output rows, in order; each
  * padded input row is expanded into ring slot (row % k) just before the first
  * output row that needs it (rows above the thread's first output row are its
@@ -239,7 +259,8 @@ static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws,
   float *ring = ws->ring + (size_t)tid * ws->ring_floats;
   float *rows_buf = ws->rows + (size_t)tid * m->kern->mr * ws->kmax;
   DwconvArgs a = dw_args(b, out);
-  const int total = n * Ho, t0 = (int)((long long)total * tid / T), t1 = (int)((long long)total * (tid + 1) / T);
+  int t0, t1;
+  streamed_share(b, n * Ho, tid, T, &t0, &t1);
   int ring_img = -1, next = 0; /* next padded row to produce for ring_img */
   for (int t = t0; t < t1; t++) {
     int img = t / Ho, y = t - img * Ho;
