@@ -1,0 +1,1055 @@
+/* effnet-classify — classify images and videos with the efficientnet GStreamer element and write
+ * one record per classified frame as JSON lines or CSV.
+ *
+ *   effnet-classify [--weights W] [--variant bN] [--top-k K] [--interval N]
+ *                   [--format jsonl|csv] [--output FILE] [--quiet] INPUT...
+ *
+ * For each INPUT (a file path or any URI uridecodebin opens) it runs
+ *
+ *   uridecodebin uri=INPUT ! videoconvert ! efficientnet mode=sync ... ! fakesink
+ *
+ * and reads the EfficientNetClassification meta (gst-plugin/README.md) of every buffer reaching the
+ * sink in a pad probe. Frames classified on that buffer (stale FALSE; with --interval N every Nth
+ * one) become records. Records go to stdout (or --output), each written whole and flushed; the
+ * summary of a video (the most frequent top-1 labels) and the progress bar (only when stderr is a
+ * terminal) go to stderr, so stdout holds nothing but records.
+ *
+ * Errors are one sentence on stderr: exit 2 for a bad command line, exit 1 at the first input that
+ * fails (the inputs after it are not processed; records written before the failure stay, each of
+ * them complete).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+
+#define PROG "effnet-classify"
+#define META_NAME "EfficientNetClassification"
+#define PLUGIN_FILE "libgstefficientnet.so"
+
+#ifndef EFFNET_PLUGIN_INSTALL_DIR
+#define EFFNET_PLUGIN_INSTALL_DIR ""
+#endif
+
+/* Exit statuses. */
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+  const char *weights;          /* NULL: the element's own default */
+  const char *variant;          /* NULL: the element's default (auto) */
+  guint top_k;
+  guint interval;
+  gboolean csv;
+  const char *output;           /* NULL: stdout */
+  gboolean quiet;
+  char **inputs;
+  int n_inputs;
+} Options;
+
+/* Per-label statistics of the top-1 results over one input. */
+typedef struct {
+  char *label;
+  guint count;
+  double score_sum;
+} LabelStat;
+
+/* What the streaming thread and the main thread share for one input. */
+typedef struct {
+  const Options *opt;
+  const char *input;            /* as given on the command line */
+  FILE *out;
+  GstElement *pipeline, *convert;
+  GMutex lock;
+  gboolean video_linked;        /* a video pad of uridecodebin reached videoconvert */
+  gchar *undecodable_video;     /* description of a video stream no decoder was found for */
+  guint64 buffers;              /* buffers that reached the sink */
+  guint64 records;              /* records written */
+  GHashTable *stats;            /* label -> LabelStat */
+  gboolean write_failed;
+  int write_errno;
+} Run;
+
+static void
+usage (FILE * f)
+{
+  fprintf (f,
+      "Usage: " PROG " [OPTION]... INPUT...\n"
+      "Classify images and videos with the efficientnet GStreamer element; one record per\n"
+      "classified frame.\n"
+      "\n"
+      "  --weights W        .safetensors file, or folder holding model.safetensors + config.json\n"
+      "  --variant bN       auto (default) or b0..b7; must match the weights\n"
+      "  --top-k K          classes per record, 1..1000 (default 5)\n"
+      "  --interval N       classify every Nth frame (default 1: every frame)\n"
+      "  --format F         jsonl (default) or csv\n"
+      "  -o, --output FILE  write the records to FILE instead of stdout\n"
+      "  -q, --quiet        no progress bar and no summary on stderr\n"
+      "  -h, --help         this help\n"
+      "\n"
+      "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
+      "JSON lines: {\"input\",\"frame\",\"timestamp\",\"labels\",\"class_ids\",\"scores\"} per frame.\n"
+      "CSV: input,frame,timestamp,rank,label,class_id,score, one row per frame and rank.\n"
+      "A summary of each video (most frequent top-1 labels) goes to stderr.\n"
+      "Exit status: 0 success, 1 an input or the element failed (stops there), 2 bad usage.\n");
+}
+
+static void G_GNUC_PRINTF (1, 2)
+usage_error (const char *fmt, ...)
+{
+  va_list ap;
+  fputs (PROG ": ", stderr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputs (" (see " PROG " --help)\n", stderr);
+  exit (EXIT_USAGE);
+}
+
+/* Parses an unsigned integer in [lo, hi]; FALSE if it is not one. */
+static gboolean
+parse_uint (const char *s, guint lo, guint hi, guint * out)
+{
+  guint64 v;
+  if (!g_ascii_string_to_unsigned (s, 10, lo, hi, &v, NULL))
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
+static void
+parse_options (int argc, char **argv, Options * opt)
+{
+  int i, n = 0;
+  gboolean no_more_options = FALSE;
+
+  memset (opt, 0, sizeof (*opt));
+  opt->top_k = 5;
+  opt->interval = 1;
+  opt->inputs = g_new0 (char *, argc + 1);
+
+  for (i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *name, *value = NULL;
+    char *eq;
+    gchar *key;
+
+    if (no_more_options || arg[0] != '-' || strcmp (arg, "-") == 0) {
+      opt->inputs[n++] = argv[i];
+      continue;
+    }
+    if (strcmp (arg, "--") == 0) {
+      no_more_options = TRUE;
+      continue;
+    }
+    if (strcmp (arg, "-h") == 0 || strcmp (arg, "--help") == 0) {
+      usage (stdout);
+      exit (0);
+    }
+    if (strcmp (arg, "-q") == 0 || strcmp (arg, "--quiet") == 0) {
+      opt->quiet = TRUE;
+      continue;
+    }
+    /* Options with a value: --name VALUE, --name=VALUE, -o VALUE. */
+    eq = strchr (arg, '=');
+    key = eq && arg[1] == '-' ? g_strndup (arg, eq - arg) : g_strdup (arg);
+    if (strcmp (key, "-o") == 0) {
+      g_free (key);
+      key = g_strdup ("--output");
+    }
+    name = key;
+    if (strcmp (name, "--weights") != 0 && strcmp (name, "--variant") != 0 &&
+        strcmp (name, "--top-k") != 0 && strcmp (name, "--interval") != 0 &&
+        strcmp (name, "--format") != 0 && strcmp (name, "--output") != 0)
+      usage_error ("unknown option '%s'", arg);
+    if (eq && arg[1] == '-')
+      value = eq + 1;
+    else if (i + 1 < argc)
+      value = argv[++i];
+    else
+      usage_error ("option %s needs a value", name);
+
+    if (strcmp (name, "--weights") == 0) {
+      if (!*value)
+        usage_error ("--weights needs a file or folder name");
+      opt->weights = value;
+    } else if (strcmp (name, "--variant") == 0) {
+      if (!(strcmp (value, "auto") == 0 || (strlen (value) == 2 && (value[0] == 'b'
+                      || value[0] == 'B') && value[1] >= '0' && value[1] <= '7')))
+        usage_error ("--variant must be auto or one of b0..b7, not '%s'", value);
+      opt->variant = value;
+    } else if (strcmp (name, "--top-k") == 0) {
+      if (!parse_uint (value, 1, 1000, &opt->top_k))
+        usage_error ("--top-k must be an integer from 1 to 1000, not '%s'", value);
+    } else if (strcmp (name, "--interval") == 0) {
+      if (!parse_uint (value, 1, G_MAXUINT, &opt->interval))
+        usage_error ("--interval must be a positive integer, not '%s'", value);
+    } else if (strcmp (name, "--format") == 0) {
+      if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
+        opt->csv = FALSE;
+      else if (strcmp (value, "csv") == 0)
+        opt->csv = TRUE;
+      else
+        usage_error ("--format must be jsonl or csv, not '%s'", value);
+    } else {                    /* --output */
+      if (!*value)
+        usage_error ("--output needs a file name");
+      opt->output = value;
+    }
+    g_free (key);
+  }
+  if (n == 0)
+    usage_error ("no input given");
+  opt->n_inputs = n;
+}
+
+/* ---- output formatting ---- */
+
+/* Appends S as a JSON string (quotes included). Invalid UTF-8 is replaced by U+FFFD, since JSON
+ * text must be UTF-8. */
+static void
+json_string (GString * g, const char *s)
+{
+  gchar *valid = g_utf8_make_valid (s, -1);
+  const unsigned char *p;
+
+  g_string_append_c (g, '"');
+  for (p = (const unsigned char *) valid; *p; p++) {
+    switch (*p) {
+      case '"':
+        g_string_append (g, "\\\"");
+        break;
+      case '\\':
+        g_string_append (g, "\\\\");
+        break;
+      case '\n':
+        g_string_append (g, "\\n");
+        break;
+      case '\r':
+        g_string_append (g, "\\r");
+        break;
+      case '\t':
+        g_string_append (g, "\\t");
+        break;
+      case '\b':
+        g_string_append (g, "\\b");
+        break;
+      case '\f':
+        g_string_append (g, "\\f");
+        break;
+      default:
+        if (*p < 0x20 || *p == 0x7f)
+          g_string_append_printf (g, "\\u%04x", *p);
+        else
+          g_string_append_c (g, (char) *p);
+    }
+  }
+  g_string_append_c (g, '"');
+  g_free (valid);
+}
+
+/* Appends S as a CSV field, quoted (RFC 4180) when it holds a comma, a quote, CR or LF, or starts or
+ * ends with a space. */
+static void
+csv_field (GString * g, const char *s)
+{
+  const char *p;
+  size_t len = strlen (s);
+  gboolean quote = strpbrk (s, ",\"\r\n") != NULL || (len > 0 && (s[0] == ' '
+          || s[len - 1] == ' '));
+
+  if (!quote) {
+    g_string_append (g, s);
+    return;
+  }
+  g_string_append_c (g, '"');
+  for (p = s; *p; p++) {
+    if (*p == '"')
+      g_string_append_c (g, '"');
+    g_string_append_c (g, *p);
+  }
+  g_string_append_c (g, '"');
+}
+
+/* A double as a JSON number, %.9g, locale-independent; NaN and infinities (never produced by a
+ * softmax, but not representable in JSON) become null. */
+static void
+append_number (GString * g, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (!isfinite (v)) {
+    g_string_append (g, "null");
+    return;
+  }
+  g_string_append (g, g_ascii_formatd (buf, sizeof buf, "%.9g", v));
+}
+
+/* A clock time in seconds, exact (nanosecond resolution), without trailing zeros: 1.5, 0.033333333.
+ * EMPTY for GST_CLOCK_TIME_NONE (JSON: null, CSV: an empty field). */
+static void
+append_seconds (GString * g, GstClockTime t, const char *empty)
+{
+  char frac[16];
+  int end;
+  if (!GST_CLOCK_TIME_IS_VALID (t)) {
+    g_string_append (g, empty);
+    return;
+  }
+  g_snprintf (frac, sizeof frac, "%09" G_GUINT64_FORMAT, (guint64) (t % GST_SECOND));
+  for (end = 9; end > 1 && frac[end - 1] == '0'; end--);
+  frac[end] = '\0';
+  g_string_append_printf (g, "%" G_GUINT64_FORMAT ".%s", (guint64) (t / GST_SECOND), frac);
+}
+
+/* One classified frame, as read from the meta. */
+typedef struct {
+  guint64 frame;
+  GstClockTime pts;
+  guint n;
+  const char **labels;
+  gint *ids;
+  double *scores;
+} Record;
+
+static void
+format_record (const Run * r, const Record * rec, GString * g)
+{
+  guint i;
+  if (r->opt->csv) {
+    for (i = 0; i < rec->n; i++) {
+      csv_field (g, r->input);
+      g_string_append_printf (g, ",%" G_GUINT64_FORMAT ",", rec->frame);
+      append_seconds (g, rec->pts, "");
+      g_string_append_printf (g, ",%u,", i + 1);
+      csv_field (g, rec->labels[i]);
+      g_string_append_printf (g, ",%d,", rec->ids[i]);
+      append_number (g, rec->scores[i]);
+      g_string_append_c (g, '\n');
+    }
+    return;
+  }
+  g_string_append (g, "{\"input\":");
+  json_string (g, r->input);
+  g_string_append_printf (g, ",\"frame\":%" G_GUINT64_FORMAT ",\"timestamp\":", rec->frame);
+  append_seconds (g, rec->pts, "null");
+  g_string_append (g, ",\"labels\":[");
+  for (i = 0; i < rec->n; i++) {
+    if (i)
+      g_string_append_c (g, ',');
+    json_string (g, rec->labels[i]);
+  }
+  g_string_append (g, "],\"class_ids\":[");
+  for (i = 0; i < rec->n; i++)
+    g_string_append_printf (g, i ? ",%d" : "%d", rec->ids[i]);
+  g_string_append (g, "],\"scores\":[");
+  for (i = 0; i < rec->n; i++) {
+    if (i)
+      g_string_append_c (g, ',');
+    append_number (g, rec->scores[i]);
+  }
+  g_string_append (g, "]}\n");
+}
+
+/* Writes a whole record (or the CSV header) and flushes it. FALSE with errno on failure. */
+static gboolean
+write_all (FILE * out, const GString * g)
+{
+  errno = 0;
+  if (fwrite (g->str, 1, g->len, out) != g->len || fflush (out) != 0) {
+    if (errno == 0)
+      errno = EIO;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- the pipeline ---- */
+
+static const GValue *
+array_field (const GstStructure * s, const char *name)
+{
+  const GValue *v = gst_structure_get_value (s, name);
+  return v && GST_VALUE_HOLDS_ARRAY (v) ? v : NULL;
+}
+
+static void
+stat_free (gpointer p)
+{
+  LabelStat *st = p;
+  g_free (st->label);
+  g_free (st);
+}
+
+/* Buffers reaching the sink: records for the frames classified on them. */
+static GstPadProbeReturn
+on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Run *r = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCustomMeta *meta;
+  const GstStructure *s;
+  const GValue *labels, *ids, *scores;
+  gboolean stale = TRUE;
+  guint64 frame = G_MAXUINT64;
+  Record rec = { 0 };
+  GString *g;
+  guint i;
+
+  g_mutex_lock (&r->lock);
+  r->buffers++;
+  if (r->write_failed || !buf ||
+      !(meta = gst_buffer_get_custom_meta (buf, META_NAME)))
+    goto out;
+  s = gst_custom_meta_get_structure (meta);
+  if (!gst_structure_get_boolean (s, "stale", &stale) || stale ||
+      !gst_structure_get_uint64 (s, "source-frame", &frame) || frame == G_MAXUINT64)
+    goto out;
+  labels = array_field (s, "top-labels");
+  ids = array_field (s, "top-class-ids");
+  scores = array_field (s, "top-scores");
+  if (!labels || !ids || !scores)
+    goto out;
+
+  rec.frame = frame;
+  rec.pts = GST_BUFFER_PTS (buf);
+  rec.n = MIN (gst_value_array_get_size (labels),
+      MIN (gst_value_array_get_size (ids), gst_value_array_get_size (scores)));
+  rec.labels = g_newa (const char *, rec.n + 1);
+  rec.ids = g_newa (gint, rec.n + 1);
+  rec.scores = g_newa (double, rec.n + 1);
+  for (i = 0; i < rec.n; i++) {
+    const GValue *l = gst_value_array_get_value (labels, i);
+    const GValue *c = gst_value_array_get_value (ids, i);
+    const GValue *p = gst_value_array_get_value (scores, i);
+    rec.labels[i] = G_VALUE_HOLDS_STRING (l) && g_value_get_string (l) ?
+        g_value_get_string (l) : "";
+    rec.ids[i] = G_VALUE_HOLDS_INT (c) ? g_value_get_int (c) : -1;
+    rec.scores[i] = G_VALUE_HOLDS_DOUBLE (p) ? g_value_get_double (p) : NAN;
+  }
+
+  g = g_string_sized_new (256);
+  format_record (r, &rec, g);
+  if (!write_all (r->out, g)) {
+    r->write_failed = TRUE;
+    r->write_errno = errno;
+    gst_element_post_message (r->pipeline,
+        gst_message_new_application (GST_OBJECT (r->pipeline),
+            gst_structure_new_empty ("effnet-classify-write-error")));
+  } else {
+    r->records++;
+    if (rec.n > 0) {
+      LabelStat *st = g_hash_table_lookup (r->stats, rec.labels[0]);
+      if (!st) {
+        st = g_new0 (LabelStat, 1);
+        st->label = g_strdup (rec.labels[0]);
+        g_hash_table_insert (r->stats, st->label, st);
+      }
+      st->count++;
+      st->score_sum += rec.scores[0];
+    }
+  }
+  g_string_free (g, TRUE);
+out:
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The media type of a pad's caps ("video/x-raw", "audio/mpeg", ...), NULL if unknown; the caps
+ * themselves in *CAPS_OUT (unref them). */
+static const char *
+pad_media_type (GstPad * pad, GstCaps ** caps_out)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  *caps_out = caps;
+  return caps && gst_caps_get_size (caps) > 0 && !gst_caps_is_any (caps) ?
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)) : NULL;
+}
+
+/* uridecodebin's pads: the first raw video stream goes to videoconvert; anything else (audio, a
+ * second video stream, a stream no decoder was found for) is drained into a fakesink of its own so
+ * that it never stops the demuxer. */
+static void
+on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
+{
+  Run *r = user_data;
+  GstCaps *caps = NULL;
+  const char *type = pad_media_type (pad, &caps);
+  gboolean take = FALSE;
+
+  g_mutex_lock (&r->lock);
+  if (g_strcmp0 (type, "video/x-raw") == 0) {
+    take = !r->video_linked;
+    r->video_linked = TRUE;
+  } else if (type && (g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "image/"))
+      && !r->undecodable_video) {
+    /* Exposed undecoded (expose-all-streams): no decoder for it. */
+    r->undecodable_video = gst_pb_utils_get_codec_description (caps);
+    if (!r->undecodable_video)
+      r->undecodable_video = g_strdup (type);
+  }
+  g_mutex_unlock (&r->lock);
+  if (caps)
+    gst_caps_unref (caps);
+
+  if (take) {
+    GstPad *sinkpad = gst_element_get_static_pad (r->convert, "sink");
+    GstPadLinkReturn ret = gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+    if (ret != GST_PAD_LINK_OK)
+      GST_ELEMENT_ERROR (decodebin, CORE, NEGOTIATION,
+          ("Could not link the decoded video to videoconvert (%s).",
+              gst_pad_link_get_name (ret)), (NULL));
+  } else {
+    GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+    GstPad *sinkpad;
+    if (!sink)
+      return;
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (r->pipeline), sink);
+    gst_element_sync_state_with_parent (sink);
+    sinkpad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_link (pad, sinkpad);
+    gst_object_unref (sinkpad);
+  }
+}
+
+/* All streams are known: without a video stream nothing would ever reach the sink (and the
+ * pipeline would wait forever), so say so. */
+static void
+on_no_more_pads (GstElement * decodebin, gpointer user_data)
+{
+  Run *r = user_data;
+  gboolean video;
+  g_mutex_lock (&r->lock);
+  video = r->video_linked;
+  g_mutex_unlock (&r->lock);
+  if (!video)
+    gst_element_post_message (r->pipeline,
+        gst_message_new_application (GST_OBJECT (r->pipeline),
+            gst_structure_new_empty ("effnet-classify-no-video")));
+}
+
+/* ---- messages ---- */
+
+/* Prints "effnet-classify: [INPUT: ]TEXT" as one line ending with a full stop. */
+static void
+print_error (const char *input, const char *text)
+{
+  gchar *t = g_strstrip (g_strdup (text));
+  size_t len = strlen (t);
+  gboolean stop = len > 0 && (t[len - 1] == '.' || t[len - 1] == '!' || t[len - 1] == '?');
+  /* One line: GStreamer messages rarely, but possibly, hold newlines. */
+  g_strdelimit (t, "\r\n", ' ');
+  if (input)
+    fprintf (stderr, PROG ": %s: %s%s\n", input, t, stop ? "" : ".");
+  else
+    fprintf (stderr, PROG ": %s%s\n", t, stop ? "" : ".");
+  g_free (t);
+}
+
+/* The sentence for an error message of the pipeline. MISSING: the description of a missing plugin
+ * seen before it, if any. */
+static void
+report_gst_error (const Run * r, GstMessage * msg, const char *missing)
+{
+  GError *err = NULL;
+  gchar *dbg = NULL, *text;
+  const char *src = GST_MESSAGE_SRC (msg) ? GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)) : "";
+
+  gst_message_parse_error (msg, &err, &dbg);
+  if (GST_MESSAGE_SRC (msg) && GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)) &&
+      g_strcmp0 (src, "efficientnet") == 0) {
+    /* The element's own sentences (no weights, bad weights, ...). */
+    print_error (NULL, err->message);
+  } else if (r->undecodable_video || missing) {
+    text = r->undecodable_video ?
+        g_strdup_printf ("no decoder for %s is installed", r->undecodable_video) :
+        g_strdup_printf ("needs a GStreamer plugin that is not installed (%s)", missing);
+    print_error (r->input, text);
+    g_free (text);
+  } else if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND) ||
+      g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE)) {
+    /* "Could not determine type of stream.", "This appears to be a text file." */
+    gchar *why = g_strstrip (g_strdup (err->message));
+    size_t len = strlen (why);
+    if (len > 0 && why[len - 1] == '.')
+      why[len - 1] = '\0';
+    if (why[0] && g_ascii_isupper (why[0]) && !g_ascii_isupper (why[1]))
+      why[0] = g_ascii_tolower (why[0]);
+    text = g_strdup_printf ("not an image or video that GStreamer can read (%s)", why);
+    print_error (r->input, text);
+    g_free (text);
+    g_free (why);
+  } else if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND)) {
+    print_error (r->input, "no decoder for its format is installed");
+  } else {
+    print_error (r->input, err->message);
+  }
+  if (g_getenv ("EFFNET_CLASSIFY_DEBUG") && dbg)
+    fprintf (stderr, "  (%s: %s)\n", src, dbg);
+  g_clear_error (&err);
+  g_free (dbg);
+}
+
+/* Reports the most telling of the errors on the bus: FIRST (owned, may be NULL) and those that
+ * follow within 100 ms (one failure often makes several elements post one). The efficientnet
+ * element's own beats a RESOURCE error (cannot open, cannot connect) beats the rest ("Internal data
+ * stream error" from whoever noticed the flow stop). Missing-plugin messages seen on the way are
+ * added to *MISSING. */
+static void
+report_errors (const Run * r, GstBus * bus, GstMessage * first, gchar ** missing)
+{
+  GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
+  GstMessage *msg, *best = NULL;
+  int best_rank = -1;
+  guint i;
+
+  if (first)
+    g_ptr_array_add (errors, first);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+              GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      g_ptr_array_add (errors, msg);
+      continue;
+    }
+    if (gst_is_missing_plugin_message (msg) && !*missing)
+      *missing = gst_missing_plugin_message_get_description (msg);
+    gst_message_unref (msg);
+  }
+  for (i = 0; i < errors->len; i++) {
+    GstMessage *m = g_ptr_array_index (errors, i);
+    GError *err = NULL;
+    int rank;
+    gst_message_parse_error (m, &err, NULL);
+    if (GST_MESSAGE_SRC (m) && g_strcmp0 (GST_OBJECT_NAME (GST_MESSAGE_SRC (m)), "efficientnet") == 0)
+      rank = 3;
+    else if (err->domain == GST_RESOURCE_ERROR)
+      rank = 2;
+    else if (!g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED))
+      rank = 1;
+    else
+      rank = 0;
+    g_clear_error (&err);
+    if (rank > best_rank) {
+      best_rank = rank;
+      best = m;
+    }
+  }
+  if (best)
+    report_gst_error (r, best, *missing);
+  else
+    print_error (r->input, "the pipeline could not start");
+  g_ptr_array_unref (errors);
+}
+
+static gint
+stat_cmp (gconstpointer a, gconstpointer b)
+{
+  const LabelStat *x = *(LabelStat * const *) a, *y = *(LabelStat * const *) b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return strcmp (x->label, y->label);
+}
+
+/* Most frequent top-1 labels of a video, to stderr. */
+static void
+print_summary (const Run * r)
+{
+  GPtrArray *all = g_ptr_array_new ();
+  GList *values = g_hash_table_get_values (r->stats), *l;
+  guint i;
+
+  for (l = values; l; l = l->next)
+    g_ptr_array_add (all, l->data);
+  g_list_free (values);
+
+  g_ptr_array_sort (all, stat_cmp);
+  fprintf (stderr, "%s: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+      " classified; most frequent top-1 labels:\n", r->input, r->buffers, r->records);
+  for (i = 0; i < all->len && i < 5; i++) {
+    const LabelStat *st = g_ptr_array_index (all, i);
+    fprintf (stderr, "  %6u frame%s  mean score %.4f  %s\n", st->count,
+        st->count == 1 ? " " : "s", st->score_sum / st->count, st->label);
+  }
+  g_ptr_array_unref (all);
+}
+
+static void
+format_clock (char *buf, size_t n, gint64 t)
+{
+  guint64 s = (guint64) (t / GST_SECOND);
+  if (s >= 3600)
+    g_snprintf (buf, n, "%u:%02u:%02u", (guint) (s / 3600), (guint) (s / 60 % 60), (guint) (s % 60));
+  else
+    g_snprintf (buf, n, "%u:%02u", (guint) (s / 60), (guint) (s % 60));
+}
+
+/* "\r INPUT [#####.....]  42%  0:12 / 0:30" on the terminal. */
+static void
+print_progress (Run * r)
+{
+  gint64 pos = -1, dur = -1;
+  char p[32], d[32];
+  guint64 frames;
+
+  g_mutex_lock (&r->lock);
+  frames = r->buffers;
+  g_mutex_unlock (&r->lock);
+
+  if (!gst_element_query_position (r->pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
+    return;
+  format_clock (p, sizeof p, pos);
+  if (gst_element_query_duration (r->pipeline, GST_FORMAT_TIME, &dur) && dur > 0) {
+    char bar[31];
+    double frac = CLAMP ((double) pos / (double) dur, 0.0, 1.0);
+    int full = (int) (frac * 30 + 0.5), i;
+    for (i = 0; i < 30; i++)
+      bar[i] = i < full ? '#' : '.';
+    bar[30] = '\0';
+    format_clock (d, sizeof d, dur);
+    fprintf (stderr, "\r\033[K%s [%s] %3d%%  %s / %s  %" G_GUINT64_FORMAT " frames",
+        r->input, bar, (int) (frac * 100), p, d, frames);
+  } else {
+    fprintf (stderr, "\r\033[K%s  %s  %" G_GUINT64_FORMAT " frames", r->input, p, frames);
+  }
+  fflush (stderr);
+}
+
+/* The URI of an input: itself when it is a URI, else the file's. FALSE (and a message) when a
+ * local file cannot be read. */
+static gchar *
+input_uri (const char *input)
+{
+  GError *err = NULL;
+  gchar *uri;
+
+  /* A path that exists is a path, even when it looks like "scheme:rest". */
+  if (!g_file_test (input, G_FILE_TEST_EXISTS) && gst_uri_is_valid (input))
+    return g_strdup (input);
+
+  if (!g_file_test (input, G_FILE_TEST_EXISTS)) {
+    print_error (input, "no such file");
+    return NULL;
+  }
+  if (g_file_test (input, G_FILE_TEST_IS_DIR)) {
+    print_error (input, "is a folder, not an image or video file");
+    return NULL;
+  }
+  if (g_access (input, R_OK) != 0) {
+    gchar *t = g_strdup_printf ("cannot read it: %s", g_strerror (errno));
+    print_error (input, t);
+    g_free (t);
+    return NULL;
+  }
+  uri = gst_filename_to_uri (input, &err);
+  if (!uri) {
+    print_error (input, err ? err->message : "cannot make a URI of it");
+    g_clear_error (&err);
+  }
+  return uri;
+}
+
+static GstElement *
+make_element (const char *factory, const char *name)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+  if (!e) {
+    gchar *t = g_strdup_printf ("the GStreamer element %s is not installed "
+        "(it comes with gstreamer1.0-plugins-base)", factory);
+    print_error (NULL, t);
+    g_free (t);
+  }
+  return e;
+}
+
+/* Runs one input to its end. TRUE on success. */
+static gboolean
+classify_input (const Options * opt, const char *input, FILE * out)
+{
+  Run r = { 0 };
+  GstElement *src = NULL, *net = NULL, *sink = NULL;
+  GstBus *bus = NULL;
+  GstPad *pad;
+  gchar *uri, *missing = NULL;
+  gboolean ok = FALSE, done = FALSE, progress = FALSE;
+  gboolean show_progress = !opt->quiet && isatty (STDERR_FILENO);
+
+  if (!(uri = input_uri (input)))
+    return FALSE;
+
+  r.opt = opt;
+  r.input = input;
+  r.out = out;
+  g_mutex_init (&r.lock);
+  r.stats = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, stat_free);
+  r.pipeline = gst_pipeline_new ("effnet-classify");
+
+  if (!(src = make_element ("uridecodebin", "source")) ||
+      !(r.convert = make_element ("videoconvert", "convert")) ||
+      !(net = make_element ("efficientnet", "efficientnet")) ||
+      !(sink = make_element ("fakesink", "sink"))) {
+    g_clear_object (&src);
+    g_clear_object (&r.convert);
+    g_clear_object (&net);
+    goto cleanup;
+  }
+  gst_bin_add_many (GST_BIN (r.pipeline), src, r.convert, net, sink, NULL);
+  if (!gst_element_link_many (r.convert, net, sink, NULL)) {
+    print_error (NULL, "could not link videoconvert to the efficientnet element");
+    goto cleanup;
+  }
+
+  /* Every stream is exposed (expose-all-streams, the default), even one without a decoder, so
+   * that a missing video decoder can be named. */
+  g_object_set (src, "uri", uri, NULL);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), &r);
+  g_signal_connect (src, "no-more-pads", G_CALLBACK (on_no_more_pads), &r);
+
+  if (opt->weights)
+    g_object_set (net, "weights", opt->weights, NULL);
+  if (opt->variant) {
+    gchar *v = g_ascii_strdown (opt->variant, -1);
+    gst_util_set_object_arg (G_OBJECT (net), "variant", v);
+    g_free (v);
+  }
+  g_object_set (net, "top-k", opt->top_k, "inference-interval", opt->interval,
+      "qos", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (net), "mode", "sync");
+  g_object_set (sink, "sync", FALSE, NULL);
+
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &r, NULL);
+  gst_object_unref (pad);
+
+  bus = gst_element_get_bus (r.pipeline);
+  if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    /* The error message says why (the element could not start, no URI handler, ...). */
+    report_errors (&r, bus, NULL, &missing);
+    goto cleanup;
+  }
+
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 250 * GST_MSECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT | GST_MESSAGE_APPLICATION);
+    if (!msg) {
+      if (show_progress) {
+        print_progress (&r);
+        progress = TRUE;
+      }
+      continue;
+    }
+    if (progress && GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT) {
+      fputs ("\r\033[K", stderr);
+      progress = FALSE;
+    }
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        ok = TRUE;
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        report_errors (&r, bus, gst_message_ref (msg), &missing);
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ELEMENT:
+        if (gst_is_missing_plugin_message (msg) && !missing)
+          missing = gst_missing_plugin_message_get_description (msg);
+        break;
+      case GST_MESSAGE_APPLICATION:{
+        const GstStructure *s = gst_message_get_structure (msg);
+        if (gst_structure_has_name (s, "effnet-classify-write-error")) {
+          gchar *t = g_strdup_printf ("cannot write the records to %s: %s",
+              opt->output ? opt->output : "standard output", g_strerror (r.write_errno));
+          print_error (NULL, t);
+          g_free (t);
+          done = TRUE;
+        } else if (gst_structure_has_name (s, "effnet-classify-no-video")) {
+          if (r.undecodable_video || missing) {
+            gchar *t = r.undecodable_video ?
+                g_strdup_printf ("no decoder for %s is installed", r.undecodable_video) :
+                g_strdup_printf ("needs a GStreamer plugin that is not installed (%s)", missing);
+            print_error (input, t);
+            g_free (t);
+          } else {
+            print_error (input, "has no video stream");
+          }
+          done = TRUE;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  if (progress)
+    fputs ("\r\033[K", stderr);
+
+  gst_element_set_state (r.pipeline, GST_STATE_NULL);
+  if (ok && !opt->quiet && r.buffers > 1)
+    print_summary (&r);
+
+cleanup:
+  if (bus)
+    gst_object_unref (bus);
+  gst_element_set_state (r.pipeline, GST_STATE_NULL);
+  gst_object_unref (r.pipeline);
+  g_hash_table_unref (r.stats);
+  g_mutex_clear (&r.lock);
+  g_free (missing);
+  g_free (r.undecodable_video);
+  g_free (uri);
+  return ok;
+}
+
+/* ---- the element ---- */
+
+/* Finds the efficientnet element: in the registry (GST_PLUGIN_PATH, system plugins), else in the
+ * build tree next to this program (<exe dir>/../gst-plugin), else in the install folder. */
+static gboolean
+ensure_element (void)
+{
+  GstElementFactory *f = gst_element_factory_find ("efficientnet");
+  gchar *exe, *dirs[3] = { NULL, NULL, NULL };
+  int i;
+
+  if (f) {
+    gst_object_unref (f);
+    return TRUE;
+  }
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe) {
+    gchar *dir = g_path_get_dirname (exe);
+    dirs[0] = g_build_filename (dir, "..", "gst-plugin", NULL);
+    g_free (dir);
+    g_free (exe);
+  }
+  if (*EFFNET_PLUGIN_INSTALL_DIR)
+    dirs[1] = g_strdup (EFFNET_PLUGIN_INSTALL_DIR);
+  for (i = 0; i < 2 && !f; i++) {
+    gchar *path;
+    GstPlugin *plugin;
+    if (!dirs[i])
+      continue;
+    path = g_build_filename (dirs[i], PLUGIN_FILE, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_REGULAR) &&
+        (plugin = gst_plugin_load_file (path, NULL))) {
+      gst_object_unref (plugin);
+      f = gst_element_factory_find ("efficientnet");
+    }
+    g_free (path);
+  }
+  g_free (dirs[0]);
+  g_free (dirs[1]);
+  if (!f) {
+    print_error (NULL, "the efficientnet GStreamer element is not installed "
+        "(set GST_PLUGIN_PATH to the folder holding " PLUGIN_FILE ")");
+    return FALSE;
+  }
+  gst_object_unref (f);
+  return TRUE;
+}
+
+/* A started efficientnet element with the run's weights, alone in a pipeline of its own: it keeps
+ * the shared model (and its inference thread and workspace) alive between the inputs. NULL when it
+ * cannot start; the input's own pipeline then reports why. */
+static GstElement *
+hold_model (const Options * opt)
+{
+  GstElement *pipeline = gst_pipeline_new ("effnet-classify-model");
+  GstElement *net = gst_element_factory_make ("efficientnet", NULL);
+  GstBus *bus;
+
+  if (!net) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  if (opt->weights)
+    g_object_set (net, "weights", opt->weights, NULL);
+  if (opt->variant) {
+    gchar *v = g_ascii_strdown (opt->variant, -1);
+    gst_util_set_object_arg (G_OBJECT (net), "variant", v);
+    g_free (v);
+  }
+  gst_bin_add (GST_BIN (pipeline), net);
+  if (gst_element_set_state (pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_flushing (bus, TRUE);     /* nothing to report from here */
+  gst_object_unref (bus);
+  return pipeline;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options opt;
+  GError *err = NULL;
+  FILE *out = stdout;
+  GstElement *holder = NULL;
+  int status = 0, i;
+
+  parse_options (argc, argv, &opt);
+
+  if (!gst_init_check (NULL, NULL, &err)) {
+    print_error (NULL, err ? err->message : "GStreamer could not be initialized");
+    g_clear_error (&err);
+    return EXIT_RUNTIME;
+  }
+  if (!ensure_element ()) {
+    status = EXIT_RUNTIME;
+    goto done;
+  }
+  if (opt.output && !(out = fopen (opt.output, "w"))) {
+    gchar *t = g_strdup_printf ("cannot open %s for writing: %s", opt.output, g_strerror (errno));
+    print_error (NULL, t);
+    g_free (t);
+    status = EXIT_RUNTIME;
+    goto done;
+  }
+  if (opt.csv) {
+    GString *h = g_string_new ("input,frame,timestamp,rank,label,class_id,score\n");
+    gboolean w = write_all (out, h);
+    g_string_free (h, TRUE);
+    if (!w) {
+      gchar *t = g_strdup_printf ("cannot write the records to %s: %s",
+          opt.output ? opt.output : "standard output", g_strerror (errno));
+      print_error (NULL, t);
+      g_free (t);
+      status = EXIT_RUNTIME;
+    }
+  }
+  /* Several inputs: one element kept started for the whole run holds the loaded model (elements
+   * with the same weights share it), so each input does not load it, and warm it up, again. */
+  if (opt.n_inputs > 1)
+    holder = hold_model (&opt);
+  for (i = 0; i < opt.n_inputs && status == 0; i++)
+    if (!classify_input (&opt, opt.inputs[i], out))
+      status = EXIT_RUNTIME;
+  if (holder) {
+    gst_element_set_state (holder, GST_STATE_NULL);
+    gst_object_unref (holder);
+  }
+
+  if (out != stdout && fclose (out) != 0 && status == 0) {
+    gchar *t = g_strdup_printf ("cannot write the records to %s: %s", opt.output,
+        g_strerror (errno));
+    print_error (NULL, t);
+    g_free (t);
+    status = EXIT_RUNTIME;
+  }
+done:
+  g_free (opt.inputs);
+  gst_deinit ();
+  return status;
+}
