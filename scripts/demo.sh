@@ -23,4 +23,5 @@ if [ -z "$weights" ]; then
   echo "note: UNTRAINED weights, the labels below are meaningless; pass real ones: scripts/demo.sh CLIP WEIGHTS" >&2
 fi
 build/nn/effnet info "$weights"
-GST_PLUGIN_PATH=build/gst-plugin /usr/bin/python3 scripts/classify_clip.py "$clip" "$weights"
+# One line per 10th frame (its top-3 labels), then the labels seen most often over the clip.
+build/tools/effnet-classify --weights "$weights" --top-k 3 --interval 10 --format text "$clip"

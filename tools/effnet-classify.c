@@ -1,8 +1,8 @@
 /* effnet-classify — classify images and videos with the efficientnet GStreamer element and write
- * one record per classified frame as JSON lines or CSV.
+ * one record per classified frame as JSON lines, CSV or lines of text for people.
  *
  *   effnet-classify [--weights W] [--variant bN] [--top-k K] [--interval N]
- *                   [--format jsonl|csv] [--output FILE] [--quiet] INPUT...
+ *                   [--format jsonl|csv|text] [--output FILE] [--quiet] INPUT...
  *
  * For each INPUT (a file path or any URI uridecodebin opens) it runs
  *
@@ -40,12 +40,14 @@
 /* Exit statuses. */
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
+typedef enum { FORMAT_JSONL, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
+
 typedef struct {
   const char *weights;          /* NULL: the element's own default */
   const char *variant;          /* NULL: the element's default (auto) */
   guint top_k;
   guint interval;
-  gboolean csv;
+  OutputFormat format;
   const char *output;           /* NULL: stdout */
   gboolean quiet;
   char **inputs;
@@ -87,7 +89,7 @@ usage (FILE * f)
       "  --variant bN       auto (default) or b0..b7; must match the weights\n"
       "  --top-k K          classes per record, 1..1000 (default 5)\n"
       "  --interval N       classify every Nth frame (default 1: every frame)\n"
-      "  --format F         jsonl (default) or csv\n"
+      "  --format F         jsonl (default), csv, or text (a line per frame for people)\n"
       "  -o, --output FILE  write the records to FILE instead of stdout\n"
       "  -q, --quiet        no progress bar and no summary on stderr\n"
       "  -h, --help         this help\n"
@@ -191,11 +193,13 @@ parse_options (int argc, char **argv, Options * opt)
         usage_error ("--interval must be a positive integer, not '%s'", value);
     } else if (strcmp (name, "--format") == 0) {
       if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
-        opt->csv = FALSE;
+        opt->format = FORMAT_JSONL;
       else if (strcmp (value, "csv") == 0)
-        opt->csv = TRUE;
+        opt->format = FORMAT_CSV;
+      else if (strcmp (value, "text") == 0)
+        opt->format = FORMAT_TEXT;
       else
-        usage_error ("--format must be jsonl or csv, not '%s'", value);
+        usage_error ("--format must be jsonl, csv or text, not '%s'", value);
     } else {                    /* --output */
       if (!*value)
         usage_error ("--output needs a file name");
@@ -320,7 +324,18 @@ static void
 format_record (const Run * r, const Record * rec, GString * g)
 {
   guint i;
-  if (r->opt->csv) {
+  if (r->opt->format == FORMAT_TEXT) {
+    g_string_append_printf (g, "%s  frame %4" G_GUINT64_FORMAT "  ", r->input, rec->frame);
+    if (GST_CLOCK_TIME_IS_VALID (rec->pts))
+      g_string_append_printf (g, "%7.2f s ", (double) rec->pts / GST_SECOND);
+    else
+      g_string_append (g, "      - s ");
+    for (i = 0; i < rec->n; i++)
+      g_string_append_printf (g, "%s %s %.3f", i ? "," : "", rec->labels[i], rec->scores[i]);
+    g_string_append_c (g, '\n');
+    return;
+  }
+  if (r->opt->format == FORMAT_CSV) {
     for (i = 0; i < rec->n; i++) {
       csv_field (g, r->input);
       g_string_append_printf (g, ",%" G_GUINT64_FORMAT ",", rec->frame);
@@ -1017,7 +1032,7 @@ main (int argc, char **argv)
     status = EXIT_RUNTIME;
     goto done;
   }
-  if (opt.csv) {
+  if (opt.format == FORMAT_CSV) {
     GString *h = g_string_new ("input,frame,timestamp,rank,label,class_id,score\n");
     gboolean w = write_all (out, h);
     g_string_free (h, TRUE);

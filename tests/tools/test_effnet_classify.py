@@ -283,6 +283,15 @@ def case_interval(ctx):
           "timestamps %r" % [r["timestamp"] for r in recs])
     compare(ctx, recs, [(clip, clip)], 1, interval=3)
     print("interval: frames %r" % frames)
+    # --format text: the same records, one readable line each
+    rc, text, err = ctx.run(["-q", "--weights", ctx.weights, "--interval", "3", "--top-k", "2",
+                             "--format", "text", clip])
+    check(rc == 0, "text: exit %d: %s" % (rc, err))
+    lines = text.splitlines()
+    check(len(lines) == len(recs), "text: %d lines for %d records" % (len(lines), len(recs)))
+    for line, r in zip(lines, recs):
+        want = "%s  frame %4d  " % (clip, r["frame"])
+        check(line.startswith(want) and (" %s " % r["labels"][0]) in line, "text line %r" % line)
 
 
 def one_line_error(rc, err, want_rc, *words):
