@@ -20,25 +20,16 @@ import argparse
 import csv
 import io
 import json
-import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import SKIP, check, fail, init_gst, run_to_eos  # noqa: E402
+
 CLIP_FRAMES = 20
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 class Ctx:
@@ -56,11 +47,7 @@ class Ctx:
             os.environ["GST_PLUGIN_PATH_1_0"] = ""
             os.environ["GST_REGISTRY"] = os.path.join(self.work, "python-registry.bin")
             os.environ["GST_REGISTRY_1_0"] = os.environ["GST_REGISTRY"]
-        import gi
-        gi.require_version("Gst", "1.0")
-        from gi.repository import Gst
-        Gst.init(None)
-        self.Gst = Gst
+        self.Gst = init_gst()
 
     def run(self, args, env=None, tool=None):
         p = subprocess.run([tool or self.tool] + args, env=env or self.env,
@@ -69,15 +56,7 @@ class Ctx:
 
     def gst_run(self, desc):
         """Runs a pipeline description to EOS in this process."""
-        Gst = self.Gst
-        pipe = Gst.parse_launch(desc)
-        pipe.set_state(Gst.State.PLAYING)
-        msg = pipe.get_bus().timed_pop_filtered(300 * Gst.SECOND,
-                                                Gst.MessageType.EOS | Gst.MessageType.ERROR)
-        pipe.set_state(Gst.State.NULL)
-        check(msg is not None, "pipeline timed out: " + desc)
-        if msg.type == Gst.MessageType.ERROR:
-            fail("pipeline %s: %s" % (desc, msg.parse_error()[0].message))
+        run_to_eos(self.Gst, desc)
 
     def make_clip(self, name="clip.mkv", frames=CLIP_FRAMES):
         path = os.path.join(self.work, name)

@@ -26,23 +26,10 @@ import subprocess
 import sys
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import SKIP, check, fail, init_gst, run_to_eos, skip  # noqa: E402
+
 FRAMES = 10
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def skip(msg):
-    print("SKIP: " + msg)
-    sys.exit(SKIP)
 
 
 class Ctx:
@@ -52,11 +39,7 @@ class Ctx:
         self.work = os.path.abspath(a.work)
         self.env = dict(os.environ, EFFNET_CLASSIFY=os.path.abspath(a.tool))
         self.env.pop("EFFNET_WEIGHTS", None)
-        import gi
-        gi.require_version("Gst", "1.0")
-        from gi.repository import Gst
-        Gst.init(None)
-        self.Gst = Gst
+        self.Gst = init_gst()
 
     def script(self, name):
         return os.path.join(self.root, "pipelines", name)
@@ -75,17 +58,7 @@ class Ctx:
         return all(self.Gst.ElementFactory.find(e) is not None for e in elements)
 
     def gst_run(self, desc, probe_on=None, probe=None):
-        Gst = self.Gst
-        pipe = Gst.parse_launch(desc)
-        if probe_on:
-            pipe.get_by_name(probe_on).get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
-        pipe.set_state(Gst.State.PLAYING)
-        msg = pipe.get_bus().timed_pop_filtered(300 * Gst.SECOND,
-                                                Gst.MessageType.EOS | Gst.MessageType.ERROR)
-        pipe.set_state(Gst.State.NULL)
-        check(msg is not None, "timed out: " + desc)
-        if msg.type == Gst.MessageType.ERROR:
-            fail("%s: %s" % (desc, msg.parse_error()[0].message))
+        run_to_eos(self.Gst, desc, probe_on, probe)
 
     def make_clip(self, frames=FRAMES):
         path = os.path.join(self.work, "clip.mkv")
