@@ -199,18 +199,15 @@ struct _GstEfficientNet
   Result result;
 };
 
-#define EFFICIENTNET_FORMATS "{ I420, NV12, YUY2, RGB, BGR, RGBx, BGRx, " \
-    "xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
-
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (EFFICIENTNET_FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_EFFICIENTNET_FORMATS)));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (EFFICIENTNET_FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_EFFICIENTNET_FORMATS)));
 
 #define gst_efficientnet_parent_class parent_class
 G_DEFINE_TYPE (GstEfficientNet, gst_efficientnet, GST_TYPE_VIDEO_FILTER);

@@ -139,15 +139,12 @@ struct _GstEfficientNetOverlay
   GstVideoOverlayComposition *comp;
 };
 
-#define OVERLAY_FORMATS "{ I420, NV12, YUY2, RGB, BGR, RGBx, BGRx, " \
-    "xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
-
 /* System memory, with or without the overlay composition meta feature
  * (spelt both ways, see append_variants). */
-#define OVERLAY_CAPS GST_VIDEO_CAPS_MAKE (OVERLAY_FORMATS) "; " \
-    GST_VIDEO_CAPS_MAKE_WITH_FEATURES (FEATURE_OVERLAY, OVERLAY_FORMATS) "; " \
+#define OVERLAY_CAPS GST_VIDEO_CAPS_MAKE (GST_EFFICIENTNET_FORMATS) "; " \
+    GST_VIDEO_CAPS_MAKE_WITH_FEATURES (FEATURE_OVERLAY, GST_EFFICIENTNET_FORMATS) "; " \
     GST_VIDEO_CAPS_MAKE_WITH_FEATURES (GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY \
-        ", " FEATURE_OVERLAY, OVERLAY_FORMATS)
+        ", " FEATURE_OVERLAY, GST_EFFICIENTNET_FORMATS)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
