@@ -21,7 +21,6 @@ typedef enum { ACT_NONE = 0, ACT_SILU, ACT_SIGMOID } Activation;
  * panel p starts at b + p * K * 16. */
 #define GEMM_NR 16
 #define GEMM_MR_MAX 16
-#define GEMM_NV_MAX 4  /* panels one micro-kernel call may cover */
 
 /* Micro-kernel: for rows i < mr (<= MR) and columns j < ncols (<= 16*nv):
  *   acc = sum_k a[i*lda + k] * panel[j/16][k*16 + j%16]
