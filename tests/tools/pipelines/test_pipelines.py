@@ -147,10 +147,12 @@ def case_rtsp(ctx):
             server.wait()
     lines = [l for l in out.splitlines() if "result of frame" in l]
     check(len(lines) >= 2, "%d results in 20 s: %r %r" % (len(lines), out, err))
-    # Live-safe: frames leave with earlier results (never waiting), and each is a sane ranking.
+    # Live-safe: frames leave with the latest finished result, never one of a later frame. It is
+    # usually an earlier frame's; it is the frame's own when the worker finished before the
+    # streaming thread attached the meta (the frame was not held back for it).
     for l in lines:
         m = re.match(r"^ *[0-9.]+ s  frame +(\d+)  result of frame +(\d+)  (.+)$", l)
-        check(m and int(m.group(2)) < int(m.group(1)), "async result line %r" % l)
+        check(m and int(m.group(2)) <= int(m.group(1)), "async result line %r" % l)
     m = re.search(r"(\d+) frames, (\d+) results", err)
     check(m and int(m.group(1)) >= len(lines), "summary: %r" % err)
     print("rtsp: %s; %d frames, %d results" % (
