@@ -58,8 +58,12 @@ run_job (GstEffnetShared * shared, GstEffnetJob * job)
   if (shared->test_delay_ms > 0)
     g_usleep ((gulong) shared->test_delay_ms * 1000);
   job->err[0] = '\0';
-  job->rc = effnet_forward (shared->model, shared->ws, job->input, job->n,
-      job->logits, job->err, sizeof job->err);
+  if (job->prep != NULL)
+    job->rc = effnet_forward_prep (shared->model, shared->ws, job->prep,
+        job->logits, job->err, sizeof job->err);
+  else
+    job->rc = effnet_forward (shared->model, shared->ws, job->input, job->n,
+        job->logits, job->err, sizeof job->err);
   job->forward_ns = (gint64) (gst_util_get_timestamp () - start);
   GST_DEBUG ("forward: %d image(s) in one batch, %" G_GINT64_FORMAT
       " ns, model %s", job->n, job->forward_ns, shared->key);
@@ -245,6 +249,12 @@ gst_effnet_shared_get_model (GstEffnetShared * shared)
   return shared->model;
 }
 
+guint
+gst_effnet_shared_get_threads (GstEffnetShared * shared)
+{
+  return (guint) effnet_workspace_threads (shared->ws);
+}
+
 const EffnetInfo *
 gst_effnet_shared_get_info (GstEffnetShared * shared)
 {
@@ -287,25 +297,30 @@ gst_effnet_job_free (GstEffnetJob * job)
   g_free (job);
 }
 
-/* Room for n images; only while the job is not queued. */
+/* Only while the job is not queued. */
 gboolean
-gst_effnet_job_reserve (GstEffnetJob * job, int n)
+gst_effnet_job_reserve (GstEffnetJob * job, int n, gboolean input)
 {
-  float *input, *logits;
-
-  if (n <= 0 || (gsize) n <= job->capacity)
+  if (n <= 0)
     return TRUE;
-  input = g_try_realloc_n (job->input, (gsize) n * job->image_floats,
-      sizeof (float));
-  if (input == NULL)
-    return FALSE;
-  job->input = input;
-  logits = g_try_realloc_n (job->logits, (gsize) n * job->classes,
-      sizeof (float));
-  if (logits == NULL)
-    return FALSE;
-  job->logits = logits;
-  job->capacity = (gsize) n;
+  if (input && (gsize) n > job->input_capacity) {
+    float *grown = g_try_realloc_n (job->input, (gsize) n * job->image_floats,
+        sizeof (float));
+
+    if (grown == NULL)
+      return FALSE;
+    job->input = grown;
+    job->input_capacity = (gsize) n;
+  }
+  if ((gsize) n > job->capacity) {
+    float *grown = g_try_realloc_n (job->logits, (gsize) n * job->classes,
+        sizeof (float));
+
+    if (grown == NULL)
+      return FALSE;
+    job->logits = grown;
+    job->capacity = (gsize) n;
+  }
   return TRUE;
 }
 

@@ -8,9 +8,11 @@
  * EffnetWorkspace; libgomp keeps one thread team per calling thread, so all the
  * OpenMP work of that model runs in one pool however many elements use it.
  *
- * Elements hand work to the thread as a GstEffnetJob (n normalized images in,
- * n rows of logits out). A job is owned by its element; it is in the thread's
- * queue or being run from gst_effnet_shared_submit() until it is done.
+ * Elements hand work to the thread as a GstEffnetJob: n normalized images, or
+ * a frame path plan (EffnetPrep) whose frames the inference threads prepare
+ * themselves, in; n rows of logits out. A job is owned by its element; it is
+ * in the thread's queue or being run from gst_effnet_shared_submit() until it
+ * is done.
  */
 #ifndef __GST_EFFNET_SHARED_H__
 #define __GST_EFFNET_SHARED_H__
@@ -31,6 +33,7 @@ typedef void (*GstEffnetJobDoneFunc) (GstEffnetJob * job, gpointer user_data);
 struct _GstEffnetJob
 {
   /* set by the element before submitting */
+  EffnetPrep *prep;             /* planned frames (mapped until done), or NULL: */
   float *input;                 /* [n, 3, S, S], planar, normalized */
   float *logits;                /* [n, num_classes] */
   int n;
@@ -43,7 +46,8 @@ struct _GstEffnetJob
   char err[EFFNET_ERRLEN];
 
   /* private */
-  gsize capacity;               /* images the two arrays can hold */
+  gsize capacity;               /* results `logits` can hold */
+  gsize input_capacity;         /* images `input` can hold */
   gsize image_floats, classes;
   gboolean quit;
   gboolean done;
@@ -58,10 +62,13 @@ void gst_effnet_shared_release (GstEffnetShared * shared);
 const EffnetModel *gst_effnet_shared_get_model (GstEffnetShared * shared);
 const EffnetInfo *gst_effnet_shared_get_info (GstEffnetShared * shared);
 guint gst_effnet_shared_get_users (GstEffnetShared * shared);
+/* Threads the model's inference runs on (resolved: never 0). */
+guint gst_effnet_shared_get_threads (GstEffnetShared * shared);
 
 GstEffnetJob *gst_effnet_job_new (const EffnetInfo * info);
 void gst_effnet_job_free (GstEffnetJob * job);
-gboolean gst_effnet_job_reserve (GstEffnetJob * job, int n);
+/* Room for n results (and n input images when `input`). */
+gboolean gst_effnet_job_reserve (GstEffnetJob * job, int n, gboolean input);
 
 /* Queue the job and return at once (its done_func reports completion). */
 void gst_effnet_shared_submit (GstEffnetShared * shared, GstEffnetJob * job);

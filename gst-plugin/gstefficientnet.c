@@ -76,8 +76,6 @@ typedef enum
 #define DEFAULT_INFERENCE_REGION REGION_FULL_FRAME
 #define DEFAULT_OBJECT_CLASS NULL
 #define DEFAULT_ATTACH_LOGITS FALSE
-/* timm's crop for weights whose config.json does not give one */
-#define DEFAULT_CROP_PCT 0.875
 
 enum
 {
@@ -162,21 +160,15 @@ struct _GstEfficientNet
   gchar *model_name;
   gint size;                    /* the model's square input side */
   gint classes;
-  gdouble crop_pct;
-  GstVideoResamplerMethod resampler;
   GstEfficientNetMode active_mode;
   GstEfficientNetRegion active_region;
 
-  /* preprocessing, owned by the streaming thread */
-  GstEfficientNetScaling active_scaling;
-  GstEfficientNetResampling active_resampling;
-  gfloat norm_mean[3], norm_std[3];
-  guint32 border_argb;
+  /* preprocessing (the engine's frame path), owned by the streaming thread */
+  EffnetPrep *prep;
   GstVideoInfo in_info;
-  GstVideoInfo rgb_info;
-  GstBuffer *rgb_buf;
-  GstVideoConverter *convert;   /* full-frame; roi-list builds one per ROI */
+  EffnetFrame frame;            /* format and colour from the caps */
   GArray *rois;                 /* of Roi */
+  GArray *rects;                /* of EffnetRect, the ROIs' */
   float *probs;
   int *top;
 
@@ -246,9 +238,9 @@ gst_efficientnet_scaling_get_type (void)
 {
   static gsize type = 0;
   static const GEnumValue values[] = {
-    {SCALING_CENTER_CROP, "Centred square of min(w,h) * crop-pct, scaled "
-          "to the input (crop-pct from the weights, else 0.875)",
-        "center-crop"},
+    {SCALING_CENTER_CROP, "As timm and torchvision evaluate: the shorter "
+          "side scaled to input / crop_pct (crop_pct from the weights' "
+          "config.json, else 0.875), the centre cut out", "center-crop"},
     {SCALING_LETTERBOX, "Whole frame fitted inside the input keeping its "
           "aspect ratio, borders in the mean colour", "letterbox"},
     {SCALING_STRETCH, "Whole frame scaled to the input, aspect ratio "
@@ -269,12 +261,11 @@ gst_efficientnet_resampling_get_type (void)
   static gsize type = 0;
   static const GEnumValue values[] = {
     {RESAMPLING_ACCURATE, "The filter the weights were evaluated with "
-          "(bicubic or bilinear, from config.json), antialiased as PIL does "
-          "when shrinking: the model sees what it was trained on; costs about "
-          "2 ms per 1080p frame", "accurate"},
-    {RESAMPLING_FAST, "Two-tap bilinear without antialiasing and no chroma "
-          "filtering (as OpenCV's default resize): about 10x cheaper on large "
-          "frames, slightly less accurate", "fast"},
+          "(bicubic or bilinear, from config.json), antialiased as Pillow "
+          "does when shrinking: RGB frames give Pillow's own values, the "
+          "model sees what it was evaluated on", "accurate"},
+    {RESAMPLING_FAST, "Two-tap bilinear without antialiasing (OpenCV's "
+          "default resize): cheaper on large frames, less faithful", "fast"},
     {0, NULL, NULL},
   };
 
@@ -483,9 +474,6 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
   self->classes = info->num_classes;
   self->model_name = g_strdup_printf ("efficientnet-%s",
       effnet_variant_name (info->variant));
-  self->crop_pct = info->crop_pct > 0 ? info->crop_pct : DEFAULT_CROP_PCT;
-  self->resampler = g_strcmp0 (info->interpolation, "bicubic") == 0 ?
-      GST_VIDEO_RESAMPLER_METHOD_CUBIC : GST_VIDEO_RESAMPLER_METHOD_LINEAR;
 
   if (labels_path != NULL)
     self->labels = labels_from_file (labels_path, self->classes, &error);
@@ -505,185 +493,139 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
   self->top = g_new (int, self->classes);
   self->result.logits = g_new0 (float, self->classes);
   self->job = gst_effnet_job_new (info);
-  if (!gst_effnet_job_reserve (self->job, 1)) {
+  if (!gst_effnet_job_reserve (self->job, 1, TRUE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("Not enough memory for the model's input."), (NULL));
     return FALSE;
   }
 
-  GST_INFO_OBJECT (self, "%s, %d classes, %dx%d input, %s resampling, "
-      "crop %.3f", self->model_name, self->classes, self->size, self->size,
-      self->resampler == GST_VIDEO_RESAMPLER_METHOD_CUBIC ? "bicubic" :
-      "bilinear", self->crop_pct);
+  GST_INFO_OBJECT (self, "%s, %d classes, %dx%d input", self->model_name,
+      self->classes, self->size, self->size);
   return TRUE;
 }
 
-/* Scaling mode and normalization, from the properties. At start a bad value
- * is an error; a bad value set while playing is ignored with a warning. */
+/* The frame path's plan: fit, filter and normalization from the weights and
+ * the properties. At start a bad value is an error; a bad value set while
+ * playing is ignored with a warning (the previous plan stays). */
 static gboolean
 setup_preprocessing (GstEfficientNet * self, gboolean at_start)
 {
   const EffnetInfo *info = gst_effnet_shared_get_info (self->shared);
-  gfloat mean[3], std[3];
+  static const EffnetFit fits[] = {
+    [SCALING_CENTER_CROP] = EFFNET_FIT_CENTER_CROP,
+    [SCALING_LETTERBOX] = EFFNET_FIT_LETTERBOX,
+    [SCALING_STRETCH] = EFFNET_FIT_STRETCH,
+  };
+  EffnetPrepOptions opt;
+  EffnetPrep *prep = NULL;
+  char err[EFFNET_ERRLEN];
   gchar *error = NULL;
   gboolean ok;
-  gint c;
 
+  effnet_prep_options_init (&opt, info);
   GST_OBJECT_LOCK (self);
-  self->active_scaling = self->scaling;
-  self->active_resampling = self->resampling;
-  ok = read_triplet (&self->mean, info->mean, mean, "mean", FALSE, &error) &&
-      read_triplet (&self->std, info->std, std, "std", TRUE, &error);
+  opt.fit = fits[self->scaling];
+  if (self->resampling == RESAMPLING_FAST)
+    opt.filter = EFFNET_FILTER_FAST;
+  ok = read_triplet (&self->mean, info->mean, opt.mean, "mean", FALSE, &error)
+      && read_triplet (&self->std, info->std, opt.std, "std", TRUE, &error);
   GST_OBJECT_UNLOCK (self);
 
+  if (ok && (prep = effnet_prep_new (&opt, err, sizeof err)) == NULL) {
+    error = sentence (err);
+    ok = FALSE;
+  }
   if (!ok) {
     if (at_start)
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error), (NULL));
     else
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", error),
-          ("keeping the previous normalization"));
+          ("keeping the previous preprocessing"));
     g_free (error);
     return FALSE;
   }
-  memcpy (self->norm_mean, mean, sizeof mean);
-  memcpy (self->norm_std, std, sizeof std);
-  /* Letterbox borders in the mean colour normalize to ~0, the value the
-   * model saw least information in. */
-  self->border_argb = 0xff000000u;
-  for (c = 0; c < 3; c++) {
-    gint v = (gint) lround (CLAMP (mean[c], 0.0f, 1.0f) * 255.0);
-
-    self->border_argb |= (guint32) v << (16 - 8 * c);
-  }
+  effnet_prep_free (self->prep);
+  self->prep = prep;
+  GST_INFO_OBJECT (self, "preprocessing: %s, %s, crop %.3f", effnet_fit_name
+      (opt.fit), effnet_filter_name (opt.filter), opt.crop_pct);
   return TRUE;
 }
 
-/* Source rectangle (inside `area` of the frame) and destination rectangle
- * (inside the S x S input) of the current scaling mode. */
-static void
-fit_rectangles (GstEfficientNet * self, const GstVideoRectangle * area,
-    GstVideoRectangle * src, GstVideoRectangle * dst)
-{
-  gint s = self->size, side;
-
-  *src = *area;
-  *dst = (GstVideoRectangle) {
-  0, 0, s, s};
-  switch (self->active_scaling) {
-    case SCALING_CENTER_CROP:
-      side = (gint) floor (MIN (area->w, area->h) * self->crop_pct + 0.5);
-      side = CLAMP (side, 1, MIN (area->w, area->h));
-      src->x = area->x + (area->w - side) / 2;
-      src->y = area->y + (area->h - side) / 2;
-      src->w = src->h = side;
-      break;
-    case SCALING_LETTERBOX:
-      if (area->w >= area->h) {
-        dst->h = MAX (1, (gint) floor ((gdouble) area->h * s / area->w + 0.5));
-        dst->y = (s - dst->h) / 2;
-      } else {
-        dst->w = MAX (1, (gint) floor ((gdouble) area->w * s / area->h + 0.5));
-        dst->x = (s - dst->w) / 2;
-      }
-      break;
-    case SCALING_STRETCH:
-      break;
-  }
-}
-
-static GstVideoConverter *
-converter_new (GstEfficientNet * self, const GstVideoRectangle * src,
-    const GstVideoRectangle * dst)
-{
-  /* Accurate: Catmull-Rom (b=0, c=0.5) is the bicubic PIL and torchvision
-   * trained the published weights with (GStreamer's default cubic is
-   * Mitchell's), with as many taps as the shrink factor needs (antialiased).
-   * Fast: two bilinear taps and chroma taken as it lies. No dithering: the
-   * model should see the image, not noise. One thread: the cores belong to
-   * the inference. */
-  gboolean fast = self->active_resampling == RESAMPLING_FAST;
-  GstStructure *config = gst_structure_new ("GstVideoConverter",
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-      GST_TYPE_VIDEO_RESAMPLER_METHOD,
-      fast ? GST_VIDEO_RESAMPLER_METHOD_LINEAR : self->resampler,
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_TAPS, G_TYPE_UINT, fast ? 2 : 0,
-      GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0,
-      GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
-      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-      GST_VIDEO_DITHER_NONE,
-      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src->x,
-      GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src->y,
-      GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, src->w,
-      GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src->h,
-      GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst->x,
-      GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, dst->y,
-      GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst->w,
-      GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst->h,
-      GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
-      GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, self->border_argb,
-      GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
-      NULL);
-
-  if (fast)
-    gst_structure_set (config, GST_VIDEO_CONVERTER_OPT_CHROMA_MODE,
-        GST_TYPE_VIDEO_CHROMA_MODE, GST_VIDEO_CHROMA_MODE_NONE, NULL);
-
-  GST_LOG_OBJECT (self, "converter %d,%d %dx%d -> %d,%d %dx%d", src->x,
-      src->y, src->w, src->h, dst->x, dst->y, dst->w, dst->h);
-  return gst_video_converter_new (&self->in_info, &self->rgb_info, config);
-}
-
-/* The full-frame converter for the current caps and scaling. In roi-list
- * mode there is none: gst_video_converter_set_config() only stores a new
- * rectangle (the scalers are built in gst_video_converter_new()), so each ROI
- * gets a converter of its own. */
+/* The frame path's description of the negotiated video. */
 static gboolean
-rebuild_converter (GstEfficientNet * self)
+frame_from_info (const GstVideoInfo * info, EffnetFrame * f)
 {
-  GstVideoRectangle frame = { 0, 0, GST_VIDEO_INFO_WIDTH (&self->in_info),
-    GST_VIDEO_INFO_HEIGHT (&self->in_info)
+  static const struct
+  {
+    GstVideoFormat gst;
+    EffnetFormat ours;
+  } formats[] = {
+    {GST_VIDEO_FORMAT_I420, EFFNET_FORMAT_I420},
+    {GST_VIDEO_FORMAT_YV12, EFFNET_FORMAT_YV12},
+    {GST_VIDEO_FORMAT_NV12, EFFNET_FORMAT_NV12},
+    {GST_VIDEO_FORMAT_NV21, EFFNET_FORMAT_NV21},
+    {GST_VIDEO_FORMAT_YUY2, EFFNET_FORMAT_YUY2},
+    {GST_VIDEO_FORMAT_UYVY, EFFNET_FORMAT_UYVY},
+    {GST_VIDEO_FORMAT_YVYU, EFFNET_FORMAT_YVYU},
+    {GST_VIDEO_FORMAT_RGB, EFFNET_FORMAT_RGB},
+    {GST_VIDEO_FORMAT_BGR, EFFNET_FORMAT_BGR},
+    {GST_VIDEO_FORMAT_RGBx, EFFNET_FORMAT_RGBX},
+    {GST_VIDEO_FORMAT_RGBA, EFFNET_FORMAT_RGBX},
+    {GST_VIDEO_FORMAT_BGRx, EFFNET_FORMAT_BGRX},
+    {GST_VIDEO_FORMAT_BGRA, EFFNET_FORMAT_BGRX},
+    {GST_VIDEO_FORMAT_xRGB, EFFNET_FORMAT_XRGB},
+    {GST_VIDEO_FORMAT_ARGB, EFFNET_FORMAT_XRGB},
+    {GST_VIDEO_FORMAT_xBGR, EFFNET_FORMAT_XBGR},
+    {GST_VIDEO_FORMAT_ABGR, EFFNET_FORMAT_XBGR},
+    {GST_VIDEO_FORMAT_GRAY8, EFFNET_FORMAT_GRAY8},
   };
-  GstVideoRectangle src, dst;
+  const GstVideoColorimetry *c = &GST_VIDEO_INFO_COLORIMETRY (info);
+  guint i;
 
-  g_clear_pointer (&self->convert, gst_video_converter_free);
-  if (self->active_region == REGION_ROI_LIST)
-    return TRUE;
-  fit_rectangles (self, &frame, &src, &dst);
-  self->convert = converter_new (self, &src, &dst);
-  if (self->convert == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Cannot convert %s video of %dx%d to the model's %dx%d RGB input.",
-            GST_VIDEO_INFO_NAME (&self->in_info), frame.w, frame.h,
-            self->size, self->size), (NULL));
+  memset (f, 0, sizeof *f);
+  for (i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (formats[i].gst == GST_VIDEO_INFO_FORMAT (info))
+      break;
+  if (i == G_N_ELEMENTS (formats))
     return FALSE;
-  }
+  f->format = formats[i].ours;
+  f->width = GST_VIDEO_INFO_WIDTH (info);
+  f->height = GST_VIDEO_INFO_HEIGHT (info);
+  /* SMPTE 240M is within a part in a thousand of BT.709, FCC of BT.601 */
+  f->matrix = c->matrix == GST_VIDEO_COLOR_MATRIX_BT2020 ?
+      EFFNET_MATRIX_BT2020 : c->matrix == GST_VIDEO_COLOR_MATRIX_BT709 ||
+      c->matrix == GST_VIDEO_COLOR_MATRIX_SMPTE240M ? EFFNET_MATRIX_BT709 :
+      EFFNET_MATRIX_BT601;
+  f->full_range = c->range == GST_VIDEO_COLOR_RANGE_0_255;
+  /* unknown siting is centred, as GstVideoConverter takes it */
+  f->chroma_site =
+      (GST_VIDEO_INFO_CHROMA_SITE (info) & GST_VIDEO_CHROMA_SITE_H_COSITED ?
+      EFFNET_CHROMA_COSITED_H : 0) |
+      (GST_VIDEO_INFO_CHROMA_SITE (info) & GST_VIDEO_CHROMA_SITE_V_COSITED ?
+      EFFNET_CHROMA_COSITED_V : 0);
   return TRUE;
 }
 
-/* Frame (or the converter's rectangle of it) -> RGB S x S -> planar float. */
+/* Plans n images of the mapped frame (rects NULL: the whole frame) for
+ * `threads` threads. */
 static gboolean
-convert_image (GstEfficientNet * self, GstVideoConverter * convert,
-    GstVideoFrame * frame, float *out)
+plan_frame (GstEfficientNet * self, GstVideoFrame * frame,
+    const EffnetRect * rects, gint n, guint threads)
 {
-  GstVideoFrame rgb;
   char err[EFFNET_ERRLEN];
-  int rc;
+  guint p;
 
-  if (!gst_video_frame_map (&rgb, &self->rgb_info, self->rgb_buf,
-          GST_MAP_WRITE)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Could not map the model's input image."), (NULL));
-    return FALSE;
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (frame) && p < 3; p++) {
+    self->frame.data[p] = GST_VIDEO_FRAME_PLANE_DATA (frame, p);
+    self->frame.stride[p] = (size_t) GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
   }
-  gst_video_converter_frame (convert, frame, &rgb);
-  rc = effnet_preprocess_u8 (GST_VIDEO_FRAME_PLANE_DATA (&rgb, 0),
-      self->size, self->size, GST_VIDEO_FRAME_PLANE_STRIDE (&rgb, 0),
-      EFFNET_PIX_RGB, self->norm_mean, self->norm_std, out, err, sizeof err);
-  gst_video_frame_unmap (&rgb);
-  if (rc != 0) {
+  if (effnet_prep_plan (self->prep, &self->frame, rects, n, (int) threads,
+          err, sizeof err) != 0) {
     gchar *text = sentence (err);
 
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", text), (NULL));
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Cannot prepare the %s frame for the model: %s",
+            GST_VIDEO_INFO_NAME (&self->in_info), text), (NULL));
     g_free (text);
     return FALSE;
   }
@@ -865,16 +807,23 @@ run_job (GstEfficientNet * self)
   return TRUE;
 }
 
+/* Sync: the inference threads prepare the frame themselves, straight into
+ * the network's input. */
 static GstFlowReturn
 classify_sync (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
 {
   GstClockTime start = gst_util_get_timestamp (), pre;
+  gboolean ok;
 
-  if (!convert_image (self, self->convert, frame, self->job->input))
+  if (!plan_frame (self, frame, NULL, 1,
+          gst_effnet_shared_get_threads (self->shared)))
     return GST_FLOW_ERROR;
   pre = gst_util_get_timestamp () - start;
+  self->job->prep = self->prep;
   self->job->n = 1;
-  if (!run_job (self))
+  ok = run_job (self);
+  self->job->prep = NULL;
+  if (!ok)
     return GST_FLOW_ERROR;
   store_result (self, self->job->logits, index, pre + self->job->forward_ns);
   update_latency (self, gst_util_get_timestamp () - start);
@@ -898,13 +847,20 @@ async_done (GstEffnetJob * job, gpointer user_data)
   g_mutex_unlock (&self->result_lock);
 }
 
+/* Async: the frame leaves before its inference, so it is prepared here, on
+ * this thread, into the job's own input. */
 static GstFlowReturn
 classify_async (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
 {
   GstClockTime start = gst_util_get_timestamp ();
+  char err[EFFNET_ERRLEN];
 
-  if (!convert_image (self, self->convert, frame, self->job->input))
+  if (!plan_frame (self, frame, NULL, 1, 1))
     return GST_FLOW_ERROR;
+  if (effnet_prep_run (self->prep, self->job->input, err, sizeof err) != 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", err), (NULL));
+    return GST_FLOW_ERROR;
+  }
   self->job_frame = index;
   self->job_pre_ns = gst_util_get_timestamp () - start;
   self->job->n = 1;
@@ -1001,7 +957,8 @@ roi_param_new (GstEfficientNet * self, const float *logits,
   return s;
 }
 
-/* All collected ROIs through the model in one batch. */
+/* All collected ROIs through the model in one batch, prepared by the
+ * inference threads. */
 static gboolean
 classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
     const FrameSettings * fs, guint64 * inference_ns)
@@ -1009,36 +966,29 @@ classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
   GstEffnetJob *job = self->job;
   GstClockTime start = gst_util_get_timestamp (), pre;
   guint i, n = self->rois->len;
+  gboolean ok;
 
-  if (!gst_effnet_job_reserve (job, (int) n)) {
+  if (!gst_effnet_job_reserve (job, (int) n, FALSE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("Not enough memory for %u regions of interest.", n), (NULL));
     return FALSE;
   }
+  g_array_set_size (self->rects, n);
   for (i = 0; i < n; i++) {
-    Roi *roi = &g_array_index (self->rois, Roi, i);
-    GstVideoRectangle src, dst;
-    GstVideoConverter *convert;
-    gboolean ok;
+    const GstVideoRectangle *r = &g_array_index (self->rois, Roi, i).rect;
 
-    fit_rectangles (self, &roi->rect, &src, &dst);
-    convert = converter_new (self, &src, &dst);
-    if (convert == NULL) {
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Cannot convert a %dx%d region of %s video to the model's input.",
-              roi->rect.w, roi->rect.h, GST_VIDEO_INFO_NAME (&self->in_info)),
-          (NULL));
-      return FALSE;
-    }
-    ok = convert_image (self, convert, frame,
-        job->input + i * job->image_floats);
-    gst_video_converter_free (convert);
-    if (!ok)
-      return FALSE;
+    g_array_index (self->rects, EffnetRect, i) = (EffnetRect) {
+    r->x, r->y, r->w, r->h};
   }
+  if (!plan_frame (self, frame, (const EffnetRect *) self->rects->data,
+          (gint) n, gst_effnet_shared_get_threads (self->shared)))
+    return FALSE;
   pre = gst_util_get_timestamp () - start;
+  job->prep = self->prep;
   job->n = (int) n;
-  if (!run_job (self))
+  ok = run_job (self);
+  job->prep = NULL;
+  if (!ok)
     return FALSE;
   for (i = 0; i < n; i++) {
     GstStructure *param = roi_param_new (self, job->logits + i * job->classes,
@@ -1231,8 +1181,7 @@ release_model (GstEfficientNet * self)
   if (self->job != NULL)
     gst_effnet_job_wait (self->job);
   g_clear_pointer (&self->job, gst_effnet_job_free);
-  g_clear_pointer (&self->convert, gst_video_converter_free);
-  gst_clear_buffer (&self->rgb_buf);
+  g_clear_pointer (&self->prep, effnet_prep_free);
   g_clear_pointer (&self->labels, g_strfreev);
   g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->probs, g_free);
@@ -1361,19 +1310,13 @@ gst_efficientnet_set_info (GstVideoFilter * filter, GstCaps * incaps,
   if (self->shared == NULL)
     return FALSE;
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
-  self->in_info = *in_info;
-  /* GstVideoConverter wants the same frame rate and interlacing on both
-   * sides; only format and size change. */
-  gst_video_info_set_interlaced_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB,
-      GST_VIDEO_INFO_INTERLACE_MODE (in_info), self->size, self->size);
-  GST_VIDEO_INFO_FPS_N (&self->rgb_info) = GST_VIDEO_INFO_FPS_N (in_info);
-  GST_VIDEO_INFO_FPS_D (&self->rgb_info) = GST_VIDEO_INFO_FPS_D (in_info);
-  if (self->rgb_buf == NULL ||
-      gst_buffer_get_size (self->rgb_buf) != self->rgb_info.size) {
-    gst_clear_buffer (&self->rgb_buf);
-    self->rgb_buf = gst_buffer_new_allocate (NULL, self->rgb_info.size, NULL);
+  if (!frame_from_info (in_info, &self->frame)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Cannot classify %s video.", GST_VIDEO_INFO_NAME (in_info)), (NULL));
+    return FALSE;
   }
-  return rebuild_converter (self);
+  self->in_info = *in_info;
+  return TRUE;
 }
 
 static void
@@ -1402,15 +1345,9 @@ gst_efficientnet_transform_frame_ip (GstVideoFilter * filter,
   gboolean due;
 
   read_frame_settings (self, &fs);
-  if (fs.reconfigure) {
-    /* a bad mean/std keeps the previous one (with a warning); the scaling
-     * mode applies either way */
+  /* a bad mean/std keeps the previous preprocessing (with a warning) */
+  if (fs.reconfigure)
     setup_preprocessing (self, FALSE);
-    if (!rebuild_converter (self)) {
-      ret = GST_FLOW_NOT_NEGOTIATED;
-      goto cleanup;
-    }
-  }
   decide_mode (self);
   due = index >= self->next_due && !is_late (self, frame->buffer);
 
@@ -1418,8 +1355,6 @@ gst_efficientnet_transform_frame_ip (GstVideoFilter * filter,
     ret = classify_roi_frame (self, frame, index, due, &fs);
   else
     ret = classify_full_frame (self, frame, index, due, &fs);
-
-cleanup:
   g_free (fs.object_class);
   return ret;
 }
@@ -1593,6 +1528,7 @@ gst_efficientnet_finalize (GObject * object)
   g_value_unset (&self->mean);
   g_value_unset (&self->std);
   g_array_unref (self->rois);
+  g_array_unref (self->rects);
   g_mutex_clear (&self->shared_lock);
   g_mutex_clear (&self->result_lock);
 
@@ -1772,6 +1708,7 @@ gst_efficientnet_init (GstEfficientNet * self)
   g_mutex_init (&self->shared_lock);
   g_mutex_init (&self->result_lock);
   self->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
+  self->rects = g_array_new (FALSE, FALSE, sizeof (EffnetRect));
   gst_video_info_init (&self->in_info);
   self->earliest_time = GST_CLOCK_TIME_NONE;
   /* analyzer: caps and pixels pass unchanged, see prepare_output_buffer */

@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 #define GST_EFFICIENTNET_ROI_PARAM_NAME "classification"
 
 /* The raw video formats both elements of the plugin take. */
-#define GST_EFFICIENTNET_FORMATS "{ I420, NV12, YUY2, RGB, BGR, RGBx, BGRx, " \
-    "xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
+#define GST_EFFICIENTNET_FORMATS "{ I420, YV12, NV12, NV21, YUY2, UYVY, " \
+    "YVYU, RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8 }"
 
 /* "source-frame" of a meta that carries no result yet. */
 #define GST_EFFICIENTNET_NO_FRAME G_MAXUINT64

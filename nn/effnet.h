@@ -95,22 +95,127 @@ size_t effnet_workspace_bytes(const EffnetWorkspace *ws);
 int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n,
                    float *logits, char *err, size_t errlen);
 
-/* ---- preprocessing ---- */
+/* ---- the frame path: a video frame (or regions of it) -> the model's input ----
+ *
+ * One plan per caller (EffnetPrep): the frame's format and size, the regions
+ * to classify, how each is fitted into S x S and with which filter. Filter
+ * tables are computed when the geometry changes and reused while it does not;
+ * running a plan allocates nothing. The result is what Pillow's
+ * Image.resize (antialiased, the filter of the weights) followed by
+ * normalization gives on the same picture: for RGB formats to Pillow's own
+ * 8-bit values; YUV is resampled in its own planes and converted at S x S.
+ * See nn/README.md. */
 typedef enum {
-  EFFNET_PIX_RGB = 0,  /* 3 bytes: R G B */
-  EFFNET_PIX_BGR,      /* 3 bytes: B G R */
-  EFFNET_PIX_RGBX,     /* 4 bytes: R G B x (also RGBA) */
-  EFFNET_PIX_BGRX,     /* 4 bytes: B G R x (also BGRA) */
-  EFFNET_PIX_XRGB,     /* 4 bytes: x R G B (also ARGB) */
-  EFFNET_PIX_XBGR,     /* 4 bytes: x B G R (also ABGR) */
-} EffnetPixelFormat;
+  EFFNET_FORMAT_RGB = 0, /* packed 8-bit, 3 bytes a pixel: R G B */
+  EFFNET_FORMAT_BGR,     /* B G R */
+  EFFNET_FORMAT_RGBX,    /* 4 bytes: R G B x (also RGBA: alpha is ignored) */
+  EFFNET_FORMAT_BGRX,    /* B G R x (BGRA) */
+  EFFNET_FORMAT_XRGB,    /* x R G B (ARGB) */
+  EFFNET_FORMAT_XBGR,    /* x B G R (ABGR) */
+  EFFNET_FORMAT_GRAY8,   /* one byte of luma: R = G = B */
+  EFFNET_FORMAT_I420,    /* planar 4:2:0: Y, U, V planes */
+  EFFNET_FORMAT_YV12,    /* planar 4:2:0: Y, V, U planes */
+  EFFNET_FORMAT_NV12,    /* Y plane, then one plane of U V pairs (4:2:0) */
+  EFFNET_FORMAT_NV21,    /* Y plane, then V U pairs */
+  EFFNET_FORMAT_YUY2,    /* packed 4:2:2: Y0 U Y1 V */
+  EFFNET_FORMAT_UYVY,    /* packed 4:2:2: U Y0 V Y1 */
+  EFFNET_FORMAT_YVYU,    /* packed 4:2:2: Y0 V Y1 U */
+  EFFNET_FORMAT_COUNT
+} EffnetFormat;
 
-/* Packed 8-bit pixels, width x height with `stride` bytes per row, into one
- * normalized planar float image [3,height,width]: (v/255 - mean[c]) / std[c].
- * mean/std NULL = ImageNet. Returns 0, or -1 with err filled. */
-int effnet_preprocess_u8(const uint8_t *pixels, int width, int height, size_t stride,
-                         EffnetPixelFormat fmt, const float mean[3], const float std[3],
-                         float *out_chw, char *err, size_t errlen);
+typedef enum {
+  EFFNET_MATRIX_BT601 = 0, /* Kr 0.299, Kb 0.114 (SD video, JPEG) */
+  EFFNET_MATRIX_BT709,     /* Kr 0.2126, Kb 0.0722 (HD video) */
+  EFFNET_MATRIX_BT2020,    /* Kr 0.2627, Kb 0.0593 (UHD video) */
+} EffnetMatrix;
+
+/* Where the chroma samples of subsampled YUV sit, as flags; 0 = centred
+ * between the luma samples they cover (JPEG). MPEG-2, H.264 and H.265 video
+ * is EFFNET_CHROMA_COSITED_H: chroma on the even luma columns. */
+#define EFFNET_CHROMA_COSITED_H 1
+#define EFFNET_CHROMA_COSITED_V 2
+
+/* A frame as it lies in memory. The plane pointers must stay valid until the
+ * run (effnet_prep_run / effnet_forward_prep) that uses them returns. */
+typedef struct {
+  EffnetFormat format;
+  int width, height;         /* pixels, 1 .. EFFNET_FRAME_MAX */
+  const uint8_t *data[3];    /* planes, as many as the format has */
+  size_t stride[3];          /* bytes from one row of a plane to the next */
+  EffnetMatrix matrix;       /* YUV formats only */
+  int full_range;            /* YUV only: 0 = limited (Y 16-235, UV 16-240), 1 = full (0-255) */
+  int chroma_site;           /* YUV 4:2:x only: EFFNET_CHROMA_* flags */
+} EffnetFrame;
+
+#define EFFNET_FRAME_MAX 16384
+
+/* A rectangle of a frame, in pixels. */
+typedef struct {
+  int x, y, w, h;
+} EffnetRect;
+
+typedef enum {
+  EFFNET_FIT_CENTER_CROP = 0, /* timm/torchvision eval: shorter side to floor(S / crop_pct), S x S from the centre */
+  EFFNET_FIT_LETTERBOX,       /* the whole region inside S x S, aspect kept, borders in the mean colour */
+  EFFNET_FIT_STRETCH,         /* the whole region to S x S, aspect not kept */
+} EffnetFit;
+
+typedef enum {
+  EFFNET_FILTER_BICUBIC = 0,  /* Catmull-Rom (a = -0.5), support scaled by the shrink factor (antialiased) */
+  EFFNET_FILTER_BILINEAR,     /* triangle, support scaled by the shrink factor (antialiased) */
+  EFFNET_FILTER_FAST,         /* two-tap bilinear, no antialiasing (OpenCV's INTER_LINEAR) */
+} EffnetFilter;
+
+typedef struct {
+  int size;                  /* S, the model's square input side (1 .. 2048) */
+  EffnetFit fit;
+  float crop_pct;            /* center-crop only, in (0, 1] */
+  EffnetFilter filter;
+  float mean[3], std[3];     /* normalization: (v / 255 - mean[c]) / std[c] */
+  EffnetIsa isa;             /* AUTO unless testing a dispatch path */
+} EffnetPrepOptions;
+
+typedef struct EffnetPrep EffnetPrep;
+
+/* Options matching the weights: S, mean/std, crop_pct and filter from info
+ * (config.json), center-crop. info NULL: 224, ImageNet, bicubic, 0.875. */
+void effnet_prep_options_init(EffnetPrepOptions *opt, const EffnetInfo *info);
+EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errlen);
+void effnet_prep_free(EffnetPrep *p);
+const EffnetPrepOptions *effnet_prep_options(const EffnetPrep *p);
+
+/* Plan n images: areas[i] of `frame` (areas NULL: the whole frame, n must
+ * be 1), to be run on num_threads threads (0 = all cores). Reuses the
+ * previous plan's tables for every image whose geometry is unchanged. The
+ * frame is checked (format, sizes, strides, planes) and the areas must lie
+ * inside it. Returns 0, or -1 with one sentence in err. */
+int effnet_prep_plan(EffnetPrep *p, const EffnetFrame *frame, const EffnetRect *areas, int n,
+                     int num_threads, char *err, size_t errlen);
+/* The planned images as normalized float [n, 3, S, S] (the input of
+ * effnet_forward). Returns 0, or -1 with err filled. */
+int effnet_prep_run(EffnetPrep *p, float *out, char *err, size_t errlen);
+/* effnet_forward of the planned images, prepared by the inference threads
+ * straight into the network's input (no float copy in between). The plan's
+ * size must be the model's, its threads at least the workspace's. */
+int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p, float *logits,
+                        char *err, size_t errlen);
+/* Threads the workspace runs on (resolved: never 0). */
+int effnet_workspace_threads(const EffnetWorkspace *ws);
+
+/* Names: "rgb", "i420", ..., "center-crop", "bicubic", ... (NULL when out
+ * of range) and back (-1 when unknown; case-insensitive). */
+const char *effnet_format_name(EffnetFormat f);
+int effnet_format_from_name(const char *name);
+const char *effnet_fit_name(EffnetFit f);
+int effnet_fit_from_name(const char *name);
+const char *effnet_filter_name(EffnetFilter f);
+int effnet_filter_from_name(const char *name);
+/* Bytes a w x h frame of format f takes with tightly packed rows, and its
+ * planes' strides and offsets (for raw files); -1 when sizes are invalid. */
+long long effnet_frame_layout(EffnetFormat f, int w, int h, size_t stride[3], size_t offset[3]);
+
+/* ImageNet normalization (what the published weights expect). */
+extern const float effnet_imagenet_mean[3], effnet_imagenet_std[3];
 
 /* ---- the weights cache (scripts/fetch_weights.sh fills it) ----
  * Folder: $EFFNET_CACHE, else $XDG_CACHE_HOME/effnet, else ~/.cache/effnet;

@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "gemm.h"
 #include "model.h"
+#include "prep.h"
 
 struct EffnetWorkspace {
   const EffnetModel *model;
@@ -415,11 +416,24 @@ static void input_to_nhwc(const float *input, const View *img, int n) {
   }
 }
 
-static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n,
-                            float *logits) {
+/* The network's input: float images copied to NHWC, or frames prepared by
+ * the frame path straight into it (each thread its share of the rows). */
+typedef struct {
+  const float *input;   /* [n][3][S][S], or NULL */
+  EffnetPrep *prep;
+  int first;            /* planned image of this chunk's image 0 */
+} Input;
+
+static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits) {
   View image = make_view(ws->image, m->input_size, 3, stem_pads(m));
   zero_border(&image, stem_pads(m), n);
-  input_to_nhwc(input, &image, n);
+  if (in->prep) {
+    PrepDest d = {image.data, image.img, image.row, 0, 1};
+    prep_run_share(in->prep, in->first, n, &d, omp_get_thread_num(), omp_get_num_threads());
+#pragma omp barrier
+  } else {
+    input_to_nhwc(in->input, &image, n);
+  }
   Pads in_pad = input_pads(m, 0);
   View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
   zero_border(&x, in_pad, n);
@@ -439,9 +453,22 @@ static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const flo
   head_forward(m, ws, &x, logits, n);
 }
 
-int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
-                   char *err, size_t errlen) {
-  if (!m || !ws || !input || !logits || n < 0) {
+/* n images in chunks of the workspace's batch, one parallel region each. */
+static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *input, EffnetPrep *prep, int n,
+                       float *logits) {
+  const size_t in_img = (size_t)3 * m->input_size * m->input_size;
+  for (int done = 0; done < n; done += ws->max_batch) {
+    int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
+    Input in = {input ? input + (size_t)done * in_img : NULL, prep, done};
+    float *out = logits + (size_t)done * m->info.num_classes;
+#pragma omp parallel num_threads(ws->threads)
+    network_forward(m, ws, &in, chunk, out);
+  }
+}
+
+static int check_call(const EffnetModel *m, const EffnetWorkspace *ws, const void *input, float *logits,
+                      char *err, size_t errlen) {
+  if (!m || !ws || !input || !logits) {
     set_error(err, errlen, "effnet_forward: missing model, workspace, input or output");
     return -1;
   }
@@ -449,13 +476,39 @@ int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input
     set_error(err, errlen, "effnet_forward: the workspace was planned for another model");
     return -1;
   }
-  const size_t in_img = (size_t)3 * m->input_size * m->input_size;
-  for (int done = 0; done < n; done += ws->max_batch) {
-    int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
-    const float *in = input + (size_t)done * in_img;
-    float *out = logits + (size_t)done * m->info.num_classes;
-#pragma omp parallel num_threads(ws->threads)
-    network_forward(m, ws, in, chunk, out);
-  }
   return 0;
 }
+
+int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
+                   char *err, size_t errlen) {
+  if (check_call(m, ws, input, logits, err, errlen) != 0) return -1;
+  if (n < 0) {
+    set_error(err, errlen, "effnet_forward: negative image count %d", n);
+    return -1;
+  }
+  run_chunks(m, ws, input, NULL, n, logits);
+  return 0;
+}
+
+int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *prep, float *logits, char *err,
+                        size_t errlen) {
+  if (check_call(m, ws, prep, logits, err, errlen) != 0) return -1;
+  if (prep_count(prep) < 1) {
+    set_error(err, errlen, "effnet_forward_prep: nothing planned");
+    return -1;
+  }
+  if (prep_size(prep) != m->input_size) {
+    set_error(err, errlen, "effnet_forward_prep: the plan makes %dx%d images but the model takes %dx%d",
+              prep_size(prep), prep_size(prep), m->input_size, m->input_size);
+    return -1;
+  }
+  if (prep_threads(prep) < ws->threads) {
+    set_error(err, errlen, "effnet_forward_prep: the plan has buffers for %d threads but the workspace runs %d",
+              prep_threads(prep), ws->threads);
+    return -1;
+  }
+  run_chunks(m, ws, NULL, prep, prep_count(prep), logits);
+  return 0;
+}
+
+int effnet_workspace_threads(const EffnetWorkspace *ws) { return ws ? ws->threads : 0; }

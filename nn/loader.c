@@ -17,9 +17,6 @@
 #include "model.h"
 #include "safetensors.h"
 
-static const float kImageNetMean[3] = {0.485f, 0.456f, 0.406f};
-static const float kImageNetStd[3] = {0.229f, 0.224f, 0.225f};
-
 /* Where tensors come from: a checkpoint file, or a seeded generator. */
 typedef struct {
   StFile *st;           /* NULL for random weights */
@@ -493,8 +490,8 @@ static EffnetModel *model_new(const EffnetOptions *opt, Loader *L) {
     return NULL;
   }
   m->info.isa = opt->isa == EFFNET_ISA_AUTO ? effnet_isa_best() : opt->isa;
-  memcpy(m->info.mean, kImageNetMean, sizeof kImageNetMean);
-  memcpy(m->info.std, kImageNetStd, sizeof kImageNetStd);
+  memcpy(m->info.mean, effnet_imagenet_mean, sizeof m->info.mean);
+  memcpy(m->info.std, effnet_imagenet_std, sizeof m->info.std);
   return m;
 }
 

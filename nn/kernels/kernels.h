@@ -2,7 +2,7 @@
  *
  * Every family has a portable C version (kernels/FAMILY-scalar.c) and, on x86-64,
  * AVX2+FMA and AVX-512 versions compiled with their own -m flags. The table
- * is filled once, at model load, from the CPU's features (cpu.c); nothing else
+ * is filled once, at model load, from the CPU's features (dispatch.c); nothing else
  * in the engine knows which ISA runs.
  *
  * Activations are NHWC (channels contiguous). 1x1 convolutions are GEMMs
@@ -56,6 +56,57 @@ typedef void (*VactFn)(const float *x, float *y, size_t n, Activation act);
 typedef void (*ScalePanelsFn)(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 typedef void (*ScaleChannelsFn)(float *x, const float *gate, int C, size_t p0, size_t p1);
 
+/* ---- the frame path (prep.c) ----
+ * Samples are floats on the 0..255 scale. A resampling pass reads `lanes`
+ * source rows at once (rows of one group, or channels of one packed row):
+ * input j of lane l is src[l][j * step]. Each pass ends in one of: */
+typedef enum {
+  PASS_ROUND = 0,  /* what Pillow does to an 8-bit result: clamp to [0, 255], then floor(v + 0.5) */
+  PASS_CLAMP,      /* clamp to [0, 255] */
+  PASS_LINEAR,     /* nothing: the filter alone */
+} PassMode;
+
+/* dst[i] = src[i], bytes to floats. */
+typedef void (*UnpackU8Fn)(const uint8_t *src, size_t n, float *dst);
+
+/* Horizontal pass, taps form (any ISA): for x < n,
+ *   dst[l][x] = mode(sum_k w[x * kmax + k] * src[l][(start[x] + k) * step]), k < count[x].
+ * start[] is relative to the sources' first sample. */
+typedef struct {
+  int n, kmax;
+  const int *start, *count;
+  const float *w;
+} HTaps;
+typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float *const *src,
+                                float *const *dst, PassMode mode);
+
+/* Horizontal pass, dense form (SIMD): outputs in tiles of `tile`; tile i
+ * reads inputs j0[i] .. j0[i] + len[i] - 1 with weights w_i[j * tile + o]
+ * (zero where output o does not use input j), the tiles' weights stored one
+ * after the other. Writes ntiles * tile outputs per lane (the caller pads). */
+typedef struct {
+  int tile, ntiles;
+  const int *j0, *len;
+  const float *w;
+} HTiles;
+typedef void (*ResampleHDenseFn)(const HTiles *t, int step, int lanes, const float *const *src,
+                                 float *const *dst, PassMode mode);
+#define RESAMPLE_MAX_LANES 8
+
+/* Vertical pass: out[x] = mode(sum_t w[t] * rows[t][x]) for x < n. n is a
+ * multiple of 16 (the caller's rows are padded). */
+typedef void (*ResampleVFn)(const float *const *rows, const float *w, int taps, int n, PassMode mode,
+                            float *out);
+
+/* The last step of a row: component rows (RGB, or YUV through the matrix
+ * m[12] = 3 rows of (y, u, v, offset), clamped to [0, 255]) normalized as
+ * v * scale[c] + shift[c] into dst: planar (channel c at dst + c * chan_stride)
+ * or interleaved (nhwc != 0: dst[3x + c]). n outputs. */
+typedef void (*StoreRgbFn)(const float *const *comp, int n, const float *scale, const float *shift,
+                           float *dst, ptrdiff_t chan_stride, int nhwc);
+typedef void (*StoreYuvFn)(const float *const *comp, int n, const float *m, const float *scale,
+                           const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
+
 typedef struct {
   const char *name;        /* "scalar", "avx2", "avx512" */
   int mr;                  /* rows per micro-kernel call */
@@ -65,6 +116,14 @@ typedef struct {
   VactFn vact;
   ScalePanelsFn scale_panels;
   ScaleChannelsFn scale_channels;
+  /* frame path */
+  UnpackU8Fn unpack_u8;
+  ResampleHTapsFn resample_h_taps;
+  ResampleHDenseFn resample_h_dense; /* NULL: the taps form only */
+  int resample_tile;                 /* outputs per dense tile */
+  ResampleVFn resample_v;
+  StoreRgbFn store_rgb;
+  StoreYuvFn store_yuv;
 } Kernels;
 
 /* Every ISA's kernels, named family_shape_isa (XNNPACK style). */
@@ -76,6 +135,19 @@ void effnet_dwconv_scalar(const DwconvArgs *a, const float *const *in_rows, floa
 void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_scalar(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_scalar(float *x, const float *gate, int C, size_t p0, size_t p1);
+void effnet_unpack_u8_scalar(const uint8_t *src, size_t n, float *dst);
+void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src,
+                                   float *const *dst, PassMode mode);
+void effnet_resample_v_scalar(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
+/* The taps form summed in double: with Pillow's 22-bit weights and 8-bit
+ * samples every product and sum is exact, so PASS_ROUND rounds exactly as
+ * Pillow's fixed point does (any ISA; used where a tie matters, see prep.c). */
+void effnet_resample_h_taps_exact(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                  PassMode mode);
+void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift,
+                             float *dst, ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale,
+                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 
 #if defined(EFFNET_HAVE_X86)
 #define EFFNET_AVX2_MR 6
@@ -86,6 +158,15 @@ void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float 
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, size_t p1);
+void effnet_unpack_u8_avx2(const uint8_t *src, size_t n, float *dst);
+#define EFFNET_AVX2_RESAMPLE_TILE 8
+void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src,
+                               float *const *dst, PassMode mode);
+void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
+void effnet_store_rgb_avx2(const float *const *comp, int n, const float *scale, const float *shift,
+                           float *dst, ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_avx2(const float *const *comp, int n, const float *m, const float *scale,
+                           const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 
 #define EFFNET_AVX512_MR 8
 #define EFFNET_AVX512_NV 3
@@ -96,6 +177,15 @@ void effnet_dwconv_avx512(const DwconvArgs *a, const float *const *in_rows, floa
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx512(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_avx512(float *x, const float *gate, int C, size_t p0, size_t p1);
+void effnet_unpack_u8_avx512(const uint8_t *src, size_t n, float *dst);
+#define EFFNET_AVX512_RESAMPLE_TILE 16
+void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src,
+                                  float *const *dst, PassMode mode);
+void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
+void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale, const float *shift,
+                             float *dst, ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale,
+                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 #endif
 
 /* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build

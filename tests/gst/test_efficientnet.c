@@ -3,8 +3,10 @@
  * The weights are untrained B0 (tests/gst/weights, EFFNET_TEST_WEIGHTS), so
  * the checks are about plumbing and exactness, not about what is recognised:
  * the metadata must equal what the engine computes from the same frame
- * converted the same way (GstVideoConverter to RGB, effnet_preprocess_u8,
- * effnet_forward, softmax, top-k), done here independently of the element.
+ * prepared the same way (the engine's frame path with the documented fit
+ * and filter, effnet_forward, softmax, top-k), done here independently of
+ * the element. How exact that frame path is (against Pillow) is tested in
+ * tests/prep.
  */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -24,8 +26,8 @@
 #define MODEL_NAME "efficientnet-b0"
 
 static const gchar *formats[] = {
-  "I420", "NV12", "YUY2", "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
-  "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8",
+  "I420", "YV12", "NV12", "NV21", "YUY2", "UYVY", "YVYU", "RGB", "BGR",
+  "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8",
 };
 
 static const gchar *weights;
@@ -67,101 +69,80 @@ ref_teardown (void)
   ref_model = NULL;
 }
 
-/* The rectangles the README documents for each scaling mode. */
-static void
-ref_rects (Fit fit, const GstVideoRectangle * area, gint s,
-    GstVideoRectangle * src, GstVideoRectangle * dst)
+/* The engine's frame description of a GStreamer format, as the README
+ * documents it (alpha ignored; colorimetry and chroma siting from the caps). */
+static EffnetFrame
+ref_frame (const GstVideoFrame * vf)
 {
-  gdouble crop = ref_info->crop_pct > 0 ? ref_info->crop_pct : 0.875;
-  gint side;
+  static const struct
+  {
+    const gchar *gst, *ours;
+  } names[] = { {"RGBA", "rgbx"}, {"BGRA", "bgrx"}, {"ARGB", "xrgb"},
+  {"ABGR", "xbgr"}
+  };
+  const GstVideoInfo *info = &vf->info;
+  const gchar *name = GST_VIDEO_INFO_NAME (info);
+  const GstVideoColorimetry *c = &GST_VIDEO_INFO_COLORIMETRY (info);
+  EffnetFrame f = { 0 };
+  guint i;
 
-  *src = *area;
-  dst->x = dst->y = 0;
-  dst->w = dst->h = s;
-  if (fit == FIT_CENTER_CROP) {
-    side = (gint) floor (MIN (area->w, area->h) * crop + 0.5);
-    side = CLAMP (side, 1, MIN (area->w, area->h));
-    src->x = area->x + (area->w - side) / 2;
-    src->y = area->y + (area->h - side) / 2;
-    src->w = src->h = side;
-  } else if (fit == FIT_LETTERBOX && area->w >= area->h) {
-    dst->h = MAX (1, (gint) floor ((gdouble) area->h * s / area->w + 0.5));
-    dst->y = (s - dst->h) / 2;
-  } else if (fit == FIT_LETTERBOX) {
-    dst->w = MAX (1, (gint) floor ((gdouble) area->w * s / area->h + 0.5));
-    dst->x = (s - dst->w) / 2;
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    if (!strcmp (name, names[i].gst))
+      name = names[i].ours;
+  f.format = effnet_format_from_name (name);
+  fail_unless ((int) f.format >= 0, "format %s", name);
+  f.width = GST_VIDEO_INFO_WIDTH (info);
+  f.height = GST_VIDEO_INFO_HEIGHT (info);
+  f.matrix = c->matrix == GST_VIDEO_COLOR_MATRIX_BT709 ? EFFNET_MATRIX_BT709 :
+      c->matrix == GST_VIDEO_COLOR_MATRIX_BT2020 ? EFFNET_MATRIX_BT2020 :
+      EFFNET_MATRIX_BT601;
+  f.full_range = c->range == GST_VIDEO_COLOR_RANGE_0_255;
+  if (GST_VIDEO_INFO_CHROMA_SITE (info) & GST_VIDEO_CHROMA_SITE_H_COSITED)
+    f.chroma_site |= EFFNET_CHROMA_COSITED_H;
+  if (GST_VIDEO_INFO_CHROMA_SITE (info) & GST_VIDEO_CHROMA_SITE_V_COSITED)
+    f.chroma_site |= EFFNET_CHROMA_COSITED_V;
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (vf); i++) {
+    f.data[i] = GST_VIDEO_FRAME_PLANE_DATA (vf, i);
+    f.stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE (vf, i);
   }
+  return f;
 }
 
-static GstVideoConverter *
-ref_converter (const GstVideoInfo * in, const GstVideoInfo * rgb,
-    const GstVideoRectangle * src, const GstVideoRectangle * dst)
-{
-  guint32 border = 0xff000000u;
-  int c;
-
-  for (c = 0; c < 3; c++)
-    border |= (guint32) lround (ref_info->mean[c] * 255.0) << (16 - 8 * c);
-  return gst_video_converter_new (in, rgb, gst_structure_new ("config",
-          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-          GST_TYPE_VIDEO_RESAMPLER_METHOD,
-          g_strcmp0 (ref_info->interpolation, "bicubic") == 0 ?
-          GST_VIDEO_RESAMPLER_METHOD_CUBIC : GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-          GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0,
-          GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
-          GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-          GST_VIDEO_DITHER_NONE,
-          GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, src->x,
-          GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, src->y,
-          GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, src->w,
-          GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, src->h,
-          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, dst->x,
-          GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, dst->y,
-          GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, dst->w,
-          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, dst->h,
-          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, TRUE,
-          GST_VIDEO_CONVERTER_OPT_BORDER_ARGB, G_TYPE_UINT, border,
-          GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1, NULL));
-}
-
-/* logits and softmax of `area` of the frame, fitted the `fit` way. */
+/* logits and softmax of `area` of the frame (NULL: all of it), fitted the
+ * `fit` way with the weights' filter. */
 static void
 ref_classify (GstBuffer * buf, const GstVideoInfo * info,
     const GstVideoRectangle * area, Fit fit, float *logits, float *probs)
 {
-  gint s = ref_info->input_size;
-  GstVideoRectangle src, dst, whole = { 0, 0, GST_VIDEO_INFO_WIDTH (info),
-    GST_VIDEO_INFO_HEIGHT (info)
+  static const EffnetFit fits[] = { EFFNET_FIT_CENTER_CROP,
+    EFFNET_FIT_LETTERBOX, EFFNET_FIT_STRETCH
   };
-  GstVideoInfo rgb;
-  GstVideoConverter *convert;
-  GstVideoFrame in, out;
-  GstBuffer *rgb_buf;
+  gint s = ref_info->input_size;
+  EffnetRect rect;
+  EffnetPrepOptions opt;
+  EffnetPrep *prep;
+  EffnetFrame f;
+  GstVideoFrame in;
   float *input = g_new (float, 3 * s * s);
   char err[EFFNET_ERRLEN];
 
-  gst_video_info_set_interlaced_format (&rgb, GST_VIDEO_FORMAT_RGB,
-      GST_VIDEO_INFO_INTERLACE_MODE (info), s, s);
-  GST_VIDEO_INFO_FPS_N (&rgb) = GST_VIDEO_INFO_FPS_N (info);
-  GST_VIDEO_INFO_FPS_D (&rgb) = GST_VIDEO_INFO_FPS_D (info);
-  ref_rects (fit, area ? area : &whole, s, &src, &dst);
-  convert = ref_converter (info, &rgb, &src, &dst);
-  fail_unless (convert != NULL);
-  rgb_buf = gst_buffer_new_allocate (NULL, rgb.size, NULL);
+  effnet_prep_options_init (&opt, ref_info);
+  opt.fit = fits[fit];
+  prep = effnet_prep_new (&opt, err, sizeof err);
+  fail_unless (prep != NULL, "prep: %s", err);
   fail_unless (gst_video_frame_map (&in, info, buf, GST_MAP_READ));
-  fail_unless (gst_video_frame_map (&out, &rgb, rgb_buf, GST_MAP_WRITE));
-  gst_video_converter_frame (convert, &in, &out);
-  fail_unless_equals_int (effnet_preprocess_u8 (GST_VIDEO_FRAME_PLANE_DATA
-          (&out, 0), s, s, GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0),
-          EFFNET_PIX_RGB, ref_info->mean, ref_info->std, input, err,
-          sizeof err), 0);
+  f = ref_frame (&in);
+  if (area)
+    rect = (EffnetRect) {
+    area->x, area->y, area->w, area->h};
+  fail_unless (effnet_prep_plan (prep, &f, area ? &rect : NULL, 1, 1, err,
+          sizeof err) == 0, "plan: %s", err);
+  fail_unless (effnet_prep_run (prep, input, err, sizeof err) == 0, "%s", err);
   fail_unless (effnet_forward (ref_model, ref_ws, input, 1, logits, err,
           sizeof err) == 0, "forward: %s", err);
   effnet_softmax (logits, ref_info->num_classes, probs);
-  gst_video_frame_unmap (&out);
   gst_video_frame_unmap (&in);
-  gst_buffer_unref (rgb_buf);
-  gst_video_converter_free (convert);
+  effnet_prep_free (prep);
   g_free (input);
 }
 

@@ -1,0 +1,708 @@
+/* prep.c — the frame path: a frame, or regions of it, to the normalized
+ * float input of the network, in one pass over the source.
+ *
+ * Plan (effnet_prep_plan, when the geometry changes): for every image, where
+ * it lands in S x S (the fit), and for every sample group of the format (RGB;
+ * or luma, and chroma at its own resolution) the taps of both axes
+ * (resample.c, Pillow's tables) and the dense tiles of the horizontal pass.
+ *
+ * Run (per thread, a contiguous share of the output rows): for each output
+ * row, each group makes sure the source rows its vertical taps need have been
+ * resampled horizontally into a ring of rows (bytes unpacked to floats first,
+ * several rows or channels per kernel call), then resamples vertically into
+ * one row per component; the row is converted (YUV) and normalized straight
+ * into the destination. Horizontal first, rounded to 8 bits in between, as
+ * Pillow does, so RGB formats give Pillow's values. */
+#include "prep.h"
+
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "frame.h"
+#include "kernels/kernels.h"
+#include "model.h"
+#include "resample.h"
+
+const float effnet_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+const float effnet_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
+/* timm's crop for weights whose config.json does not give one (S / 0.875 =
+ * 256 for 224, torchvision's Resize(256) + CenterCrop(224)). */
+#define DEFAULT_CROP_PCT 0.875f
+
+enum {
+  MAX_IMAGES = 4096,
+  ROW_PAD = 16,                      /* ring and component rows: whole vectors */
+  MAX_TABLE_BYTES = 512 << 20,       /* filter tables of one image */
+  MAX_TAPS = 320,                    /* taps per output: 16384 pixels to 224 (bicubic, 295) */
+};
+
+/* One group of one image: its tables, the source columns it reads, and
+ * which pass comes first. */
+typedef struct {
+  AxisTaps h, v;
+  HTaps htaps;          /* h, starts relative to col0 */
+  HTiles tiles;         /* dense form, when the kernels have it */
+  int col0, col1;       /* source samples unpacked per row */
+  int vfirst;           /* vertical pass first, on unpacked source rows */
+  int exact_h;          /* horizontal pass summed exactly (see choose_order) */
+  PassMode mode;        /* how both passes end */
+} GroupPlan;
+
+typedef struct {
+  /* what the tables were made for */
+  int valid;
+  EffnetRect area;
+  int fw, fh, chroma_site;
+  EffnetFormat format;
+  /* the plan */
+  EffnetRect dst;       /* where the picture lands in S x S */
+  GroupPlan g[FRAME_MAX_GROUPS];
+  void *mem;
+  size_t mem_cap;
+} ImagePlan;
+
+struct EffnetPrep {
+  EffnetPrepOptions opt;
+  const Kernels *kern;
+  float scale[3], shift[3];   /* v * scale + shift = (v / 255 - mean) / std */
+  EffnetFrame frame;
+  const FrameFormat *fmt;
+  float yuv[12];              /* YUV -> RGB of the frame's matrix and range */
+  int n, threads;
+  ImagePlan *img;
+  int img_cap;
+  /* per-thread scratch, sized for the largest image of the plan */
+  size_t unpack_floats;       /* one source row of one plane */
+  int ring_rows, row_floats;  /* ring slots per group, floats per output row */
+  size_t slot_floats;         /* floats per ring slot */
+  size_t scratch_floats;      /* per thread */
+  float *scratch;
+  size_t scratch_cap;
+};
+
+/* ---- options ---- */
+
+void effnet_prep_options_init(EffnetPrepOptions *o, const EffnetInfo *info) {
+  memset(o, 0, sizeof *o);
+  o->size = info ? info->input_size : effnet_variant_input_size(0);
+  o->fit = EFFNET_FIT_CENTER_CROP;
+  o->crop_pct = info && info->crop_pct > 0 ? info->crop_pct : DEFAULT_CROP_PCT;
+  o->filter = info && info->interpolation && !strcmp(info->interpolation, "bilinear") ? EFFNET_FILTER_BILINEAR
+                                                                                       : EFFNET_FILTER_BICUBIC;
+  memcpy(o->mean, info ? info->mean : effnet_imagenet_mean, sizeof o->mean);
+  memcpy(o->std, info ? info->std : effnet_imagenet_std, sizeof o->std);
+  o->isa = info ? info->isa : EFFNET_ISA_AUTO;
+}
+
+static const char *const kFitNames[] = {"center-crop", "letterbox", "stretch"};
+static const char *const kFilterNames[] = {"bicubic", "bilinear", "fast"};
+
+const char *effnet_fit_name(EffnetFit f) { return (unsigned)f < 3 ? kFitNames[f] : NULL; }
+const char *effnet_filter_name(EffnetFilter f) { return (unsigned)f < 3 ? kFilterNames[f] : NULL; }
+
+static int name_index(const char *name, const char *const *names, int n) {
+  for (int i = 0; name && i < n; i++)
+    if (!strcasecmp(name, names[i])) return i;
+  return -1;
+}
+int effnet_fit_from_name(const char *name) { return name_index(name, kFitNames, 3); }
+int effnet_filter_from_name(const char *name) { return name_index(name, kFilterNames, 3); }
+
+static int check_options(const EffnetPrepOptions *o, char *err, size_t errlen) {
+  static const char *const comp[3] = {"red", "green", "blue"};
+  if (o->size < 1 || o->size > 2048) {
+    set_error(err, errlen, "input size %d is out of range (1 to 2048 pixels)", o->size);
+    return -1;
+  }
+  if ((unsigned)o->fit > EFFNET_FIT_STRETCH || (unsigned)o->filter > EFFNET_FILTER_FAST) {
+    set_error(err, errlen, "unknown fit %d or filter %d", (int)o->fit, (int)o->filter);
+    return -1;
+  }
+  if (!(o->crop_pct > 0.0f && o->crop_pct <= 1.0f)) {
+    set_error(err, errlen, "crop_pct %g is out of range: it must be in (0, 1]", (double)o->crop_pct);
+    return -1;
+  }
+  for (int c = 0; c < 3; c++) {
+    if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || o->std[c] == 0.0f) {
+      set_error(err, errlen, "normalization of %s (mean %g, std %g) must be finite with a non-zero std", comp[c],
+                (double)o->mean[c], (double)o->std[c]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errlen) {
+  if (!opt) {
+    set_error(err, errlen, "no preprocessing options given");
+    return NULL;
+  }
+  if (check_options(opt, err, errlen) != 0) return NULL;
+  const Kernels *k = effnet_kernels_for(opt->isa);
+  if (!k) {
+    set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", effnet_isa_name(opt->isa));
+    return NULL;
+  }
+  EffnetPrep *p = calloc(1, sizeof *p);
+  if (!p) {
+    set_error(err, errlen, "out of memory");
+    return NULL;
+  }
+  p->opt = *opt;
+  p->kern = k;
+  for (int c = 0; c < 3; c++) {
+    p->scale[c] = (float)(1.0 / (255.0 * opt->std[c]));
+    p->shift[c] = (float)(-(double)opt->mean[c] / opt->std[c]);
+  }
+  return p;
+}
+
+void effnet_prep_free(EffnetPrep *p) {
+  if (!p) return;
+  for (int i = 0; i < p->img_cap; i++) free(p->img[i].mem);
+  free(p->img);
+  free(p->scratch);
+  free(p);
+}
+
+const EffnetPrepOptions *effnet_prep_options(const EffnetPrep *p) { return p ? &p->opt : NULL; }
+int prep_size(const EffnetPrep *p) { return p->opt.size; }
+int prep_count(const EffnetPrep *p) { return p->n; }
+int prep_threads(const EffnetPrep *p) { return p->threads; }
+
+/* ---- geometry ---- */
+
+/* Python's round(): halves to even (torchvision's CenterCrop offsets). */
+static int half_even(int twice) {
+  int q = twice / 2;
+  return (twice % 2) && (q % 2) ? q + 1 : q;
+}
+
+/* crop_pct arrives as a float; config.json wrote a short decimal, so take
+ * that decimal's double (0.8f is 0.800000011..., and 224 / it is below 280). */
+static double crop_pct_double(float c) { return nearbyint((double)c * 1e6) / 1e6; }
+
+/* Luma axes and destination rectangle of an area under the options' fit. */
+static void fit_area(const EffnetPrepOptions *o, const EffnetRect *a, AxisGeometry *gx, AxisGeometry *gy,
+                     EffnetRect *dst) {
+  const int S = o->size;
+  *dst = (EffnetRect){0, 0, S, S};
+  *gx = (AxisGeometry){a->x, (double)a->w / S, 0, S, a->x, a->x + a->w};
+  *gy = (AxisGeometry){a->y, (double)a->h / S, 0, S, a->y, a->y + a->h};
+  if (o->fit == EFFNET_FIT_CENTER_CROP) {
+    /* torchvision Resize(R) (shorter side to R, longer to int(R * long / short))
+     * then CenterCrop(S): the same filter, S outputs at an offset */
+    int R = (int)floor(S / crop_pct_double(o->crop_pct));
+    if (R < S) R = S;
+    int shorter = a->w <= a->h ? a->w : a->h, longer = a->w <= a->h ? a->h : a->w;
+    int rl = (int)((double)R * longer / shorter);
+    int rw = a->w <= a->h ? R : rl, rh = a->w <= a->h ? rl : R;
+    gx->scale = (double)a->w / rw;
+    gy->scale = (double)a->h / rh;
+    gx->offset = half_even(rw - S);
+    gy->offset = half_even(rh - S);
+  } else if (o->fit == EFFNET_FIT_LETTERBOX) {
+    if (a->w >= a->h) {
+      dst->h = (int)floor((double)a->h * S / a->w + 0.5);
+      if (dst->h < 1) dst->h = 1;
+      dst->y = (S - dst->h) / 2;
+    } else {
+      dst->w = (int)floor((double)a->w * S / a->h + 0.5);
+      if (dst->w < 1) dst->w = 1;
+      dst->x = (S - dst->w) / 2;
+    }
+    gx->out = dst->w;
+    gy->out = dst->h;
+    gx->scale = (double)a->w / dst->w;
+    gy->scale = (double)a->h / dst->h;
+  }
+}
+
+/* The same axis on a plane subsampled by 2^shift. Chroma sample i sits at
+ * luma coordinate 2i + 1 (centred) or 2i + 0.5 (co-sited with luma 2i). */
+static AxisGeometry sub_axis(const AxisGeometry *g, int shift, int cosited, int samples) {
+  if (shift == 0) return *g;
+  AxisGeometry c = *g;
+  c.in0 = g->in0 / 2 + (cosited ? 0.25 : 0.0);
+  c.scale = g->scale / 2;
+  c.lo = g->lo >> 1;
+  c.hi = (g->hi + 1) >> 1;
+  if (c.hi > samples) c.hi = samples;
+  return c;
+}
+
+/* ---- planning one image ---- */
+
+/* Memory of one image's tables, carved from one block in two passes:
+ * measure (base NULL), then assign. */
+typedef struct {
+  char *base;
+  size_t used;
+} Carve;
+
+static void *carve(Carve *c, size_t bytes) {
+  size_t at = (c->used + 63) & ~(size_t)63;
+  c->used = at + bytes;
+  return c->base ? c->base + at : NULL;
+}
+
+static void carve_group(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv, size_t tile_floats, int ntiles) {
+  gp->h.start = carve(c, sizeof(int) * dw);
+  gp->h.count = carve(c, sizeof(int) * dw);
+  gp->h.w = carve(c, sizeof(float) * (size_t)dw * kh);
+  gp->v.start = carve(c, sizeof(int) * dh);
+  gp->v.count = carve(c, sizeof(int) * dh);
+  gp->v.w = carve(c, sizeof(float) * (size_t)dh * kv);
+  gp->htaps.start = carve(c, sizeof(int) * dw);
+  gp->tiles.j0 = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
+  gp->tiles.len = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
+  gp->tiles.w = carve(c, sizeof(float) * (tile_floats ? tile_floats : 1));
+}
+
+/* Planes a group's channels read (1, or 2 for planar chroma). */
+static int group_planes(const FrameGroup *fg) {
+  return fg->nch > 1 && fg->ch[1].plane != fg->ch[0].plane ? 2 : 1;
+}
+
+/* Which pass first. RGB and gray go horizontally first and round to 8 bits
+ * in between, as Pillow does, to give its values. YUV has no 8-bit picture
+ * to agree with: both passes are plain linear filters, so their order does
+ * not change the result, and the cheaper one goes first. Costs in
+ * multiply-adds: the horizontal pass of a row (dense tiles: every tile over
+ * its whole span), the vertical pass over a row's width. */
+static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *gp) {
+  gp->vfirst = 0;
+  gp->exact_h = 0;
+  gp->mode = PASS_ROUND;
+  if (!p->fmt->yuv) {
+    /* A float sum can round an 8-bit value the other way from Pillow's exact
+     * fixed point when its exact value is within float error of a half (one
+     * value in ~10^4). A later weight of at most 1 keeps that within one
+     * level; when the picture is enlarged vertically the bicubic weights
+     * exceed 1 (1.07) and could make it two, so then the horizontal pass is
+     * summed exactly, on the few rows an enlargement has. */
+    for (int i = 0; i < gp->v.out * gp->v.kmax && !gp->exact_h; i++) gp->exact_h = gp->v.w[i] > 1.0f;
+    return;
+  }
+  gp->mode = PASS_LINEAR;
+  double hrow = 0.0, vtaps = 0.0;
+  if (p->kern->resample_h_dense)
+    for (int i = 0; i < gp->tiles.ntiles; i++) hrow += (double)gp->tiles.len[i] * gp->tiles.tile;
+  else
+    for (int x = 0; x < gp->h.out; x++) hrow += gp->h.count[x];
+  for (int y = 0; y < gp->v.out; y++) vtaps += gp->v.count[y];
+  double rows = gp->v.last - gp->v.first, outs = gp->v.out, nch = fg->nch;
+  if (!gp->v.contiguous && vtaps < rows) rows = vtaps;
+  double unpacked = (double)group_planes(fg) * (gp->col1 - gp->col0) * fg->step;
+  double hfirst = rows * nch * hrow + vtaps * nch * gp->h.out;
+  double vfirst = vtaps * unpacked + outs * nch * hrow;
+  gp->vfirst = vfirst < hfirst;
+}
+
+static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char *err, size_t errlen) {
+  const FrameFormat *d = p->fmt;
+  const EffnetFrame *f = &p->frame;
+  const int tile = p->kern->resample_h_dense ? p->kern->resample_tile : 0;
+  AxisGeometry lx, ly, gx[FRAME_MAX_GROUPS], gy[FRAME_MAX_GROUPS];
+  fit_area(&p->opt, area, &lx, &ly, &ip->dst);
+
+  /* measure: tap counts, then the dense tiles need the taps themselves */
+  int kh[FRAME_MAX_GROUPS], kv[FRAME_MAX_GROUPS];
+  for (int g = 0; g < d->ngroups; g++) {
+    const FrameGroup *fg = &d->group[g];
+    gx[g] = sub_axis(&lx, fg->shift_x, f->chroma_site & EFFNET_CHROMA_COSITED_H, frame_group_size(f->width, fg->shift_x));
+    gy[g] = sub_axis(&ly, fg->shift_y, f->chroma_site & EFFNET_CHROMA_COSITED_V, frame_group_size(f->height, fg->shift_y));
+    kh[g] = resample_kmax(&gx[g], p->opt.filter);
+    kv[g] = resample_kmax(&gy[g], p->opt.filter);
+    if (kh[g] > MAX_TAPS || kv[g] > MAX_TAPS) {
+      set_error(err, errlen, "a %dx%d region shrunk to %dx%d needs %d filter taps per sample; at most %d are supported "
+                "(crop or scale the video down first)", area->w, area->h, ip->dst.w, ip->dst.h,
+                kh[g] > kv[g] ? kh[g] : kv[g], MAX_TAPS);
+      ip->valid = 0;
+      return -1;
+    }
+  }
+  Carve c = {NULL, 0};
+  GroupPlan tmp;
+  for (int g = 0; g < d->ngroups; g++) carve_group(&c, &tmp, ip->dst.w, kh[g], ip->dst.h, kv[g], 0, 0);
+  size_t taps_bytes = c.used;
+  if (taps_bytes > MAX_TABLE_BYTES) goto too_big;
+  if (ip->mem_cap < taps_bytes) {
+    free(ip->mem);
+    ip->mem_cap = 0;
+    if (!(ip->mem = aligned_alloc(64, (taps_bytes + 63) & ~(size_t)63))) goto oom;
+    ip->mem_cap = taps_bytes;
+  }
+  /* the taps, in the current block, to size the tiles */
+  c = (Carve){ip->mem, 0};
+  for (int g = 0; g < d->ngroups; g++) {
+    carve_group(&c, &ip->g[g], ip->dst.w, kh[g], ip->dst.h, kv[g], 0, 0);
+    resample_taps(&gx[g], p->opt.filter, !d->yuv, &ip->g[g].h);
+    resample_taps(&gy[g], p->opt.filter, !d->yuv, &ip->g[g].v);
+  }
+  size_t tile_floats[FRAME_MAX_GROUPS] = {0};
+  int ntiles[FRAME_MAX_GROUPS] = {0};
+  if (tile) {
+    c = (Carve){NULL, 0};
+    for (int g = 0; g < d->ngroups; g++) {
+      tile_floats[g] = resample_tiles_floats(&ip->g[g].h, tile);
+      ntiles[g] = (ip->dst.w + tile - 1) / tile;
+      carve_group(&c, &tmp, ip->dst.w, kh[g], ip->dst.h, kv[g], tile_floats[g], ntiles[g]);
+    }
+    if (c.used > MAX_TABLE_BYTES) goto too_big;
+    if (c.used > ip->mem_cap) {
+      /* grow and compute the taps again in the new block */
+      free(ip->mem);
+      ip->mem_cap = 0;
+      if (!(ip->mem = aligned_alloc(64, (c.used + 63) & ~(size_t)63))) goto oom;
+      ip->mem_cap = c.used;
+    }
+  }
+  c = (Carve){ip->mem, 0};
+  for (int g = 0; g < d->ngroups; g++) {
+    GroupPlan *gp = &ip->g[g];
+    carve_group(&c, gp, ip->dst.w, kh[g], ip->dst.h, kv[g], tile_floats[g], ntiles[g]);
+    resample_taps(&gx[g], p->opt.filter, !d->yuv, &gp->h);
+    resample_taps(&gy[g], p->opt.filter, !d->yuv, &gp->v);
+    gp->col0 = gp->h.first;
+    gp->col1 = gp->h.last;
+    int *rel = (int *)gp->htaps.start;
+    for (int x = 0; x < gp->h.out; x++) rel[x] = gp->h.start[x] - gp->col0;
+    gp->htaps.n = gp->h.out;
+    gp->htaps.kmax = gp->h.kmax;
+    gp->htaps.count = gp->h.count;
+    gp->htaps.w = gp->h.w;
+    if (tile) resample_tiles(&gp->h, tile, gp->col0, &gp->tiles, (int *)gp->tiles.j0, (int *)gp->tiles.len,
+                             (float *)gp->tiles.w);
+    choose_order(p, &d->group[g], gp);
+  }
+  ip->valid = 1;
+  return 0;
+too_big:
+  set_error(err, errlen, "the filter tables of a %dx%d region into %dx%d would take over %d MB", area->w, area->h,
+            p->opt.size, p->opt.size, MAX_TABLE_BYTES >> 20);
+  ip->valid = 0;
+  return -1;
+oom:
+  set_error(err, errlen, "out of memory for the filter tables of a %dx%d region", area->w, area->h);
+  ip->valid = 0;
+  return -1;
+}
+
+static int same_geometry(const ImagePlan *ip, const EffnetFrame *f, const EffnetRect *a) {
+  return ip->valid && ip->format == f->format && ip->fw == f->width && ip->fh == f->height &&
+         ip->chroma_site == f->chroma_site && !memcmp(&ip->area, a, sizeof *a);
+}
+
+/* YUV -> RGB on the 0..255 scale: rows (y, u, v, offset) for R, G, B. */
+static void yuv_matrix(const EffnetFrame *f, float m[12]) {
+  static const double kr[] = {0.299, 0.2126, 0.2627}, kb[] = {0.114, 0.0722, 0.0593};
+  const double Kr = kr[f->matrix], Kb = kb[f->matrix], Kg = 1.0 - Kr - Kb;
+  const double ys = f->full_range ? 1.0 : 255.0 / 219.0, yo = f->full_range ? 0.0 : -16.0 * ys;
+  const double cs = f->full_range ? 1.0 : 255.0 / 224.0;
+  const double rv = 2 * (1 - Kr) * cs, bu = 2 * (1 - Kb) * cs;
+  const double gu = -2 * Kb * (1 - Kb) / Kg * cs, gv = -2 * Kr * (1 - Kr) / Kg * cs;
+  const double r[12] = {ys, 0, rv, yo - 128 * rv, ys, gu, gv, yo - 128 * (gu + gv), ys, bu, 0, yo - 128 * bu};
+  for (int i = 0; i < 12; i++) m[i] = (float)r[i];
+}
+
+/* Per-thread scratch for the plan's largest image. */
+static int size_scratch(EffnetPrep *p, char *err, size_t errlen) {
+  const FrameFormat *d = p->fmt;
+  size_t unpack = 1;
+  int kv = 1, wmax = 1;
+  for (int i = 0; i < p->n; i++) {
+    const ImagePlan *ip = &p->img[i];
+    if (ip->dst.w > wmax) wmax = ip->dst.w;
+    for (int g = 0; g < d->ngroups; g++) {
+      size_t u = (size_t)(ip->g[g].col1 - ip->g[g].col0) * d->group[g].step;
+      if (u > unpack) unpack = u;
+      if (ip->g[g].v.kmax > kv) kv = ip->g[g].v.kmax;
+    }
+  }
+  p->unpack_floats = (unpack + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
+  p->row_floats = (wmax + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
+  p->ring_rows = kv + RESAMPLE_MAX_LANES;
+  /* a ring slot: a row's channels resampled horizontally, or its planes unpacked */
+  p->slot_floats = (size_t)FRAME_MAX_CHANNELS * p->row_floats;
+  if (2 * p->unpack_floats > p->slot_floats) p->slot_floats = 2 * p->unpack_floats;
+  /* unpacked rows of a kernel call, rings, vertical pass output, components */
+  size_t per = (size_t)RESAMPLE_MAX_LANES * p->unpack_floats +
+               (size_t)FRAME_MAX_GROUPS * p->ring_rows * p->slot_floats + 2 * p->unpack_floats +
+               3 * (size_t)p->row_floats;
+  if (per > ((size_t)1 << 30) / sizeof(float) / (size_t)p->threads) {
+    set_error(err, errlen, "the preprocessing buffers of %d threads would take over 1 GB", p->threads);
+    return -1;
+  }
+  size_t total = per * (size_t)p->threads;
+  p->scratch_floats = per;
+  if (total > p->scratch_cap) {
+    free(p->scratch);
+    p->scratch_cap = 0;
+    p->scratch = model_alloc_floats(total);
+    if (!p->scratch) {
+      set_error(err, errlen, "out of memory for the preprocessing buffers of %d threads", p->threads);
+      return -1;
+    }
+    p->scratch_cap = total;
+  }
+  return 0;
+}
+
+int effnet_prep_plan(EffnetPrep *p, const EffnetFrame *frame, const EffnetRect *areas, int n, int num_threads,
+                     char *err, size_t errlen) {
+  if (!p) {
+    set_error(err, errlen, "no preprocessing plan given");
+    return -1;
+  }
+  p->n = 0;
+  if (frame_check(frame, err, errlen) != 0) return -1;
+  if (!areas && n != 1) {
+    set_error(err, errlen, "%d images asked for but no regions given (the whole frame is one image)", n);
+    return -1;
+  }
+  if (n < 1 || n > MAX_IMAGES) {
+    set_error(err, errlen, "%d regions is out of range (1 to %d)", n, MAX_IMAGES);
+    return -1;
+  }
+  if (num_threads < 0 || num_threads > 1024) {
+    set_error(err, errlen, "thread count %d is out of range (0 = all cores, up to 1024)", num_threads);
+    return -1;
+  }
+  EffnetRect whole = {0, 0, frame->width, frame->height};
+  for (int i = 0; areas && i < n; i++) {
+    const EffnetRect *a = &areas[i];
+    if (a->w < 1 || a->h < 1 || a->x < 0 || a->y < 0 || a->x > frame->width - a->w ||
+        a->y > frame->height - a->h) {
+      set_error(err, errlen, "region %d (%d,%d %dx%d) is empty or not inside the %dx%d frame", i, a->x, a->y, a->w,
+                a->h, frame->width, frame->height);
+      return -1;
+    }
+  }
+  if (n > p->img_cap) {
+    ImagePlan *grown = realloc(p->img, sizeof *grown * (size_t)n);
+    if (!grown) {
+      set_error(err, errlen, "out of memory planning %d regions", n);
+      return -1;
+    }
+    memset(grown + p->img_cap, 0, sizeof *grown * (size_t)(n - p->img_cap));
+    p->img = grown;
+    p->img_cap = n;
+  }
+  p->frame = *frame;
+  p->fmt = frame_format(frame->format);
+  if (p->fmt->yuv) yuv_matrix(frame, p->yuv);
+  for (int i = 0; i < n; i++) {
+    const EffnetRect *a = areas ? &areas[i] : &whole;
+    ImagePlan *ip = &p->img[i];
+    if (same_geometry(ip, frame, a)) continue;
+    if (plan_image(p, ip, a, err, errlen) != 0) return -1;
+    ip->area = *a;
+    ip->format = frame->format;
+    ip->fw = frame->width;
+    ip->fh = frame->height;
+    ip->chroma_site = frame->chroma_site;
+  }
+  p->n = n;
+  p->threads = num_threads > 0 ? num_threads : omp_get_num_procs();
+  if (size_scratch(p, err, errlen) != 0) {
+    p->n = 0;
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- running ---- */
+
+/* Where a thread's rows of a group are: the next source row to bring in. */
+typedef struct {
+  int next;
+} GroupState;
+
+typedef struct {
+  float *unpack;          /* [RESAMPLE_MAX_LANES][unpack_floats]: a kernel call's source rows */
+  float *ring;            /* [group][ring_rows][slot_floats] */
+  float *vrow;            /* [2][unpack_floats]: a vertical pass on source rows */
+  float *comp[3];         /* component rows of one output row */
+} Scratch;
+
+static Scratch scratch_of(const EffnetPrep *p, int ith) {
+  Scratch s;
+  float *base = p->scratch + (size_t)ith * p->scratch_floats;
+  s.unpack = base;
+  s.ring = base + (size_t)RESAMPLE_MAX_LANES * p->unpack_floats;
+  s.vrow = s.ring + (size_t)FRAME_MAX_GROUPS * p->ring_rows * p->slot_floats;
+  float *comp = s.vrow + 2 * p->unpack_floats;
+  for (int c = 0; c < 3; c++) s.comp[c] = comp + (size_t)c * p->row_floats;
+  return s;
+}
+
+/* The ring slot of source row `row` of group g. Horizontal first: channel c
+ * at c * row_floats; vertical first: plane k unpacked at k * unpack_floats. */
+static float *ring_slot(const EffnetPrep *p, const Scratch *s, int g, int row) {
+  return s->ring + ((size_t)g * p->ring_rows + (size_t)(row % p->ring_rows)) * p->slot_floats;
+}
+
+static const uint8_t *source_row(const EffnetPrep *p, const GroupPlan *gp, const FrameGroup *fg, int plane, int r) {
+  return p->frame.data[plane] + (size_t)r * p->frame.stride[plane] + (size_t)gp->col0 * fg->step;
+}
+
+/* Horizontal pass of `lanes` sources, dense or taps form. */
+static void resample_h(const EffnetPrep *p, const GroupPlan *gp, int step, int lanes, const float *const *src,
+                       float *const *dst) {
+  if (gp->exact_h)
+    effnet_resample_h_taps_exact(&gp->htaps, step, lanes, src, dst, gp->mode);
+  else if (p->kern->resample_h_dense)
+    p->kern->resample_h_dense(&gp->tiles, step, lanes, src, dst, gp->mode);
+  else
+    p->kern->resample_h_taps(&gp->htaps, step, lanes, src, dst, gp->mode);
+}
+
+/* Horizontal first: source rows [r0, r1) of group g resampled horizontally
+ * into the ring, all rows and channels in one kernel call. */
+static void resample_rows(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, int r0, int r1) {
+  const FrameGroup *fg = &p->fmt->group[g];
+  const float *src[RESAMPLE_MAX_LANES];
+  float *dst[RESAMPLE_MAX_LANES];
+  const size_t bytes = (size_t)(gp->col1 - gp->col0) * fg->step;
+  int lanes = 0, slots = 0;
+  for (int r = r0; r < r1; r++) {
+    int unpacked[3] = {-1, -1, -1}; /* plane -> unpack slot */
+    float *slot = ring_slot(p, s, g, r);
+    for (int c = 0; c < fg->nch; c++) {
+      const FrameChannel *ch = &fg->ch[c];
+      if (unpacked[ch->plane] < 0) {
+        unpacked[ch->plane] = slots;
+        p->kern->unpack_u8(source_row(p, gp, fg, ch->plane, r), bytes, s->unpack + (size_t)slots++ * p->unpack_floats);
+      }
+      src[lanes] = s->unpack + (size_t)unpacked[ch->plane] * p->unpack_floats + ch->offset;
+      dst[lanes] = slot + (size_t)c * p->row_floats;
+      lanes++;
+    }
+  }
+  resample_h(p, gp, fg->step, lanes, src, dst);
+}
+
+/* Vertical first: source row r of group g unpacked into the ring. */
+static void unpack_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, int r) {
+  const FrameGroup *fg = &p->fmt->group[g];
+  const size_t bytes = (size_t)(gp->col1 - gp->col0) * fg->step;
+  float *slot = ring_slot(p, s, g, r);
+  for (int k = 0; k < group_planes(fg); k++)
+    p->kern->unpack_u8(source_row(p, gp, fg, fg->ch[k].plane, r), bytes, slot + (size_t)k * p->unpack_floats);
+}
+
+/* Output row vy of group g's picture into the component rows. The source
+ * rows its vertical taps need come first (ahead, up to row `until`, when
+ * every row in between is needed anyway). */
+static void group_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, GroupState *st, int vy,
+                      int until, int wpad) {
+  const FrameGroup *fg = &p->fmt->group[g];
+  const int first = gp->v.start[vy], end = first + gp->v.count[vy], taps = gp->v.count[vy];
+  const float *w = gp->v.w + (size_t)vy * gp->v.kmax;
+  const float *rows[MAX_TAPS];
+  if (st->next < first) st->next = first;
+  if (gp->vfirst) {
+    for (; st->next < end; st->next++) unpack_row(p, s, gp, g, st->next);
+    const int planes = group_planes(fg);
+    const int width = (int)(((size_t)(gp->col1 - gp->col0) * fg->step + ROW_PAD - 1) / ROW_PAD * ROW_PAD);
+    for (int k = 0; k < planes; k++) {
+      for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)k * p->unpack_floats;
+      p->kern->resample_v(rows, w, taps, width, gp->mode, s->vrow + (size_t)k * p->unpack_floats);
+    }
+    const float *src[FRAME_MAX_CHANNELS];
+    float *dst[FRAME_MAX_CHANNELS];
+    for (int c = 0; c < fg->nch; c++) {
+      int k = planes > 1 ? c : 0;
+      src[c] = s->vrow + (size_t)k * p->unpack_floats + fg->ch[c].offset;
+      dst[c] = s->comp[fg->ch[c].comp];
+    }
+    resample_h(p, gp, fg->step, fg->nch, src, dst);
+    return;
+  }
+  const int per_call = RESAMPLE_MAX_LANES / fg->nch;
+  while (st->next < end) {
+    int stop = st->next + per_call;
+    int limit = gp->v.contiguous ? (until > end ? until : end) : end;
+    if (stop > limit) stop = limit;
+    resample_rows(p, s, gp, g, st->next, stop);
+    st->next = stop;
+  }
+  for (int c = 0; c < fg->nch; c++) {
+    for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)c * p->row_floats;
+    p->kern->resample_v(rows, w, taps, wpad, gp->mode, s->comp[fg->ch[c].comp]);
+  }
+}
+
+static void zero_floats(float *dst, ptrdiff_t chan, int nhwc, int x0, int n) {
+  if (n <= 0) return;
+  if (nhwc) {
+    memset(dst + 3 * (ptrdiff_t)x0, 0, sizeof(float) * 3 * (size_t)n);
+  } else {
+    for (int c = 0; c < 3; c++) memset(dst + c * chan + x0, 0, sizeof(float) * (size_t)n);
+  }
+}
+
+/* Output rows [y0, y1) of image i into row `out` (the image's origin). */
+static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, const PrepDest *d, float *out) {
+  const ImagePlan *ip = &p->img[i];
+  const EffnetRect *r = &ip->dst;
+  const int S = p->opt.size, ng = p->fmt->ngroups;
+  const int wpad = (r->w + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
+  GroupState st[FRAME_MAX_GROUPS];
+  for (int g = 0; g < ng; g++) st[g].next = INT_MIN;
+  int last = y1 - 1 - r->y; /* the last picture row of this share */
+  if (last >= r->h) last = r->h - 1;
+  const float *comp[3] = {s->comp[0], s->comp[1], s->comp[2]};
+  if (p->fmt->gray) comp[1] = comp[2] = s->comp[0];
+  for (int y = y0; y < y1; y++) {
+    float *row = out + (ptrdiff_t)y * d->row;
+    if (y < r->y || y >= r->y + r->h) {
+      zero_floats(row, d->chan, d->nhwc, 0, S);
+      continue;
+    }
+    int vy = y - r->y;
+    for (int g = 0; g < ng; g++) {
+      const GroupPlan *gp = &ip->g[g];
+      group_row(p, s, gp, g, &st[g], vy, gp->v.start[last] + gp->v.count[last], wpad);
+    }
+    zero_floats(row, d->chan, d->nhwc, 0, r->x);
+    zero_floats(row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
+    float *at = row + (d->nhwc ? 3 * (ptrdiff_t)r->x : r->x);
+    if (p->fmt->yuv)
+      p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);
+    else
+      p->kern->store_rgb(comp, r->w, p->scale, p->shift, at, d->chan, d->nhwc);
+  }
+}
+
+void prep_run_share(EffnetPrep *p, int first, int count, const PrepDest *d, int ith, int nth) {
+  const int S = p->opt.size;
+  const long long total = (long long)count * S;
+  long long t0 = total * ith / nth, t1 = total * (ith + 1) / nth;
+  Scratch s = scratch_of(p, ith);
+  while (t0 < t1) {
+    int img = (int)(t0 / S), y0 = (int)(t0 - (long long)img * S);
+    int y1 = t1 - (long long)img * S < S ? (int)(t1 - (long long)img * S) : S;
+    run_rows(p, &s, first + img, y0, y1, d, d->data + img * d->img);
+    t0 += y1 - y0;
+  }
+}
+
+int effnet_prep_run(EffnetPrep *p, float *out, char *err, size_t errlen) {
+  if (!p || !out || p->n < 1) {
+    set_error(err, errlen, "effnet_prep_run: %s", !p || p->n < 1 ? "nothing planned" : "no output given");
+    return -1;
+  }
+  const int S = p->opt.size;
+  PrepDest d = {out, (ptrdiff_t)3 * S * S, S, (ptrdiff_t)S * S, 0};
+#pragma omp parallel num_threads(p->threads)
+  prep_run_share(p, 0, p->n, &d, omp_get_thread_num(), omp_get_num_threads());
+  return 0;
+}
