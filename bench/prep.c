@@ -3,7 +3,11 @@
  * then normalize to float as the element did before), in the same run.
  *
  *   build/bench/effnet-prep-bench [--formats nv12,i420,...] [--sizes 640x480,...]
- *        [--S 224,380,600] [--threads 1,2] [--seconds 0.3]
+ *        [--S 224,380,600] [--threads 1,2] [--seconds 0.3] [--rois N]
+ *
+ * --rois N: N regions of 200x400 spread over the frame instead of the whole
+ * frame (one plan of N images; GstVideoConverter: one converter per region,
+ * as the element used to build).
  *
  * Both sides: accurate (the weights' antialiased bicubic; GstVideoConverter's
  * Catmull-Rom cubic with the taps it picks for the shrink) and fast (2-tap
@@ -75,26 +79,48 @@ static void run_ours(void *c) {
 
 /* ---- GstVideoConverter + normalization ---- */
 typedef struct {
-  GstVideoConverter *conv;
+  GstVideoConverter *conv;      /* whole frame; NULL: one per region, built per frame */
+  const GstVideoInfo *in_info, *rgb_info;
+  const EffnetRect *rois;
+  int nrois, fast, threads;
   GstVideoFrame *in, *rgb;
   int S;
   float *out;
   float lut[3][256];
 } Gst;
 
-static void run_gst(void *c) {
-  Gst *g = c;
-  gst_video_converter_frame(g->conv, g->in, g->rgb);
+static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoInfo *out, const EffnetRect *area,
+                                        int fast, int threads);
+
+static void normalize(Gst *g, float *out) {
   const int S = g->S;
   for (int y = 0; y < S; y++) {
     const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(g->rgb, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE(g->rgb, 0);
     for (int x = 0; x < S; x++)
-      for (int ch = 0; ch < 3; ch++) g->out[(size_t)ch * S * S + (size_t)y * S + x] = g->lut[ch][row[3 * x + ch]];
+      for (int ch = 0; ch < 3; ch++) out[(size_t)ch * S * S + (size_t)y * S + x] = g->lut[ch][row[3 * x + ch]];
   }
 }
 
-static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoInfo *out, int fast, int threads) {
-  int w = GST_VIDEO_INFO_WIDTH(in), h = GST_VIDEO_INFO_HEIGHT(in);
+static void run_gst(void *c) {
+  Gst *g = c;
+  if (g->conv) {
+    gst_video_converter_frame(g->conv, g->in, g->rgb);
+    normalize(g, g->out);
+    return;
+  }
+  for (int i = 0; i < g->nrois; i++) {
+    GstVideoConverter *conv = gst_converter(g->in_info, g->rgb_info, &g->rois[i], g->fast, g->threads);
+    gst_video_converter_frame(conv, g->in, g->rgb);
+    gst_video_converter_free(conv);
+    normalize(g, g->out + (size_t)i * 3 * g->S * g->S);
+  }
+}
+
+/* The element's former converter: the centred square of min(w, h) * 0.875
+ * of the area, scaled to the output. */
+static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoInfo *out, const EffnetRect *area,
+                                        int fast, int threads) {
+  int w = area->w, h = area->h;
   int side = (int)floor((w < h ? w : h) * 0.875 + 0.5);
   GstStructure *cfg = gst_structure_new("GstVideoConverter",
       GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
@@ -102,8 +128,8 @@ static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoIn
       GST_VIDEO_CONVERTER_OPT_RESAMPLER_TAPS, G_TYPE_UINT, fast ? 2 : 0,
       GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0, GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
       GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE,
-      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, (w - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT,
-      (h - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT,
+      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, area->x + (w - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT,
+      area->y + (h - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT,
       G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, (guint)threads, NULL);
   if (fast)
     gst_structure_set(cfg, GST_VIDEO_CONVERTER_OPT_CHROMA_MODE, GST_TYPE_VIDEO_CHROMA_MODE, GST_VIDEO_CHROMA_MODE_NONE,
@@ -127,23 +153,27 @@ int main(int argc, char **argv) {
   const char *formats = "i420,nv12,yuy2,rgb,bgrx,gray8", *sizes = "640x480,1920x1080,3840x2160";
   const char *Ss = "224,380,600", *threads_s = "1,2";
   double seconds = 0.3;
+  int nrois = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--formats")) formats = argv[i + 1];
     else if (!strcmp(argv[i], "--sizes")) sizes = argv[i + 1];
     else if (!strcmp(argv[i], "--S")) Ss = argv[i + 1];
     else if (!strcmp(argv[i], "--threads")) threads_s = argv[i + 1];
     else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--rois")) nrois = atoi(argv[i + 1]);
     else {
-      fprintf(stderr, "usage: %s [--formats f,...] [--sizes WxH,...] [--S s,...] [--threads t,...] [--seconds x]\n",
-              argv[0]);
+      fprintf(stderr, "usage: %s [--formats f,...] [--sizes WxH,...] [--S s,...] [--threads t,...] [--seconds x] "
+              "[--rois N]\n", argv[0]);
       return 2;
     }
   }
   gst_init(NULL, NULL);
   char fl[32][32], sl[8][32], Sl[8][32], tl[8][32];
   int nf = split(formats, fl, 32), ns = split(sizes, sl, 8), nS = split(Ss, Sl, 8), nt = split(threads_s, tl, 8);
-  printf("| format | frame | S | threads | ours accurate ms | GstVideoConverter accurate ms | ratio |"
-         " ours fast ms | GstVideoConverter fast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n");
+  if (nrois < 0 || nrois > 256) return 2;
+  printf("%s| format | frame | S | threads | ours accurate ms | GstVideoConverter accurate ms | ratio |"
+         " ours fast ms | GstVideoConverter fast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n",
+         nrois ? "ms for all regions of a frame (200x400 each)\n" : "");
   for (int fi = 0; fi < nf; fi++) {
     int f = effnet_format_from_name(fl[fi]);
     const FormatPair *fp = NULL;
@@ -178,6 +208,14 @@ int main(int argc, char **argv) {
         ef.data[p] = GST_VIDEO_FRAME_PLANE_DATA(&frame, p);
         ef.stride[p] = (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
       }
+      EffnetRect rois[256];
+      for (int i = 0; i < nrois; i++) {
+        rois[i] = (EffnetRect){(i * 97) % (w > 200 ? w - 200 : 1), (i * 53) % (h > 400 ? h - 400 : 1), 200, 400};
+        if (rois[i].w > w) rois[i].w = w;
+        if (rois[i].h > h) rois[i].h = h;
+      }
+      const int n = nrois ? nrois : 1;
+      const EffnetRect whole = {0, 0, w, h};
       for (int Si = 0; Si < nS; Si++) {
         int S = atoi(Sl[Si]);
         GstVideoInfo rgb;
@@ -185,7 +223,7 @@ int main(int argc, char **argv) {
         GstBuffer *rgb_buf = gst_buffer_new_allocate(NULL, rgb.size, NULL);
         GstVideoFrame rgb_frame;
         gst_video_frame_map(&rgb_frame, &rgb, rgb_buf, GST_MAP_READWRITE);
-        float *out = malloc(sizeof(float) * 3 * S * S);
+        float *out = malloc(sizeof(float) * 3 * S * S * n);
         for (int ti = 0; ti < nt; ti++) {
           int T = atoi(tl[ti]);
           double ms[2][2];
@@ -196,17 +234,19 @@ int main(int argc, char **argv) {
             o.filter = fast ? EFFNET_FILTER_FAST : EFFNET_FILTER_BICUBIC;
             char err[EFFNET_ERRLEN];
             Ours ours = {effnet_prep_new(&o, err, sizeof err), out};
-            if (!ours.p || effnet_prep_plan(ours.p, &ef, NULL, 1, T, err, sizeof err) != 0) {
+            if (!ours.p || effnet_prep_plan(ours.p, &ef, nrois ? rois : NULL, n, T, err, sizeof err) != 0) {
               fprintf(stderr, "%s\n", err);
               return 1;
             }
             ms[fast][0] = time_it(run_ours, &ours, seconds);
             effnet_prep_free(ours.p);
-            Gst g = {gst_converter(&in, &rgb, fast, T), &frame, &rgb_frame, S, out};
+            Gst g = {.conv = nrois ? NULL : gst_converter(&in, &rgb, &whole, fast, T), .in_info = &in,
+                     .rgb_info = &rgb, .rois = rois, .nrois = nrois, .fast = fast, .threads = T, .in = &frame,
+                     .rgb = &rgb_frame, .S = S, .out = out};
             for (int c = 0; c < 3; c++)
               for (int v = 0; v < 256; v++) g.lut[c][v] = (v / 255.0f - effnet_imagenet_mean[c]) / effnet_imagenet_std[c];
             ms[fast][1] = time_it(run_gst, &g, seconds);
-            gst_video_converter_free(g.conv);
+            if (g.conv) gst_video_converter_free(g.conv);
           }
           printf("| %s | %dx%d | %d | %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", fl[fi], w, h, S, T, ms[0][0],
                  ms[0][1], ms[0][0] / ms[0][1], ms[1][0], ms[1][1], ms[1][0] / ms[1][1]);
