@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
-"""Pipeline overhead of the efficientnet element: conversion, scaling, metadata.
+"""Pipeline overhead of the efficientnet element: preparing frames, handing them over, metadata.
 
-Measures, in interleaved rounds on the same machine:
-  A  videotestsrc ! video/x-raw,format=NV12,width=1920,height=1080 ! efficientnet mode=sync ! fakesink
-     once per resampling mode of the element (accurate, the default, and fast)
+Each round measures, one right after the other on the same machine:
+  A  videotestsrc ! video/x-raw,format=F,width=W,height=H ! efficientnet mode=sync ! fakesink
+     (once per resampling mode: accurate, the default, and fast)
   B  the same pipeline without efficientnet (what the source and sink cost alone)
   E  the engine alone: `effnet bench` on the same weights, same threads (ms per image)
-and reports overhead = (A - B) - E per frame, as a fraction of E (target: under 10 %).
-Frames are timed at the sink between frame WARMUP and the last one, so start-up and model
-loading are not counted.
+and computes overhead = (A - B) - E per frame for that round. Rounds are short and interleaved, and the
+table gives the median over rounds with the spread of the middle half: on a shared machine whole
+seconds run 30 % slower now and then, and only measurements taken together can be subtracted.
 
-    /usr/bin/python3 bench/pipeline.py [--weights W] [--threads 2] [--frames 300] [--rounds 3]
+--rois N classifies N regions of 200x400 per frame instead (inference-region=roi-list; the regions
+are attached by a pad probe, so a detector costs nothing) and compares with `effnet bench --batch N`:
+the overhead is then the element's cost for all N regions of a frame against the batch's inference.
 
-Needs the plugin (build/gst-plugin) and python3-gi / gir1.2-gstreamer-1.0.
+    /usr/bin/python3 bench/pipeline.py [--size 1920x1080] [--format NV12] [--rois 0] [--weights W]
+                                       [--threads 2] [--frames 150] [--rounds 7]
+
+Needs the plugin (build/gst-plugin) and python3-gi / gir1.2-gstreamer-1.0 (GstVideo for --rois).
 """
 import argparse
 import os
@@ -31,14 +36,39 @@ def gst():
     os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(ROOT, "build", "gst-plugin"))
     import gi
     gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
+    gi.require_version("GstVideo", "1.0")
+    from gi.repository import Gst, GstVideo
     Gst.init(None)
-    return Gst
+    return Gst, GstVideo
 
 
-def time_pipeline(Gst, desc, frames):
+def add_rois(Gst, GstVideo, pipe, n, w, h):
+    """Attaches n regions of 200x400 (clamped to the frame) to every buffer leaving the source. A buffer
+    seen from Python is never writable, so the probe pushes a shallow copy (same memory) with the
+    regions, as pipelines/roi_classify.py does."""
+    src = pipe.get_by_name("src").get_static_pad("src")
+    rects = [((i * 97) % max(1, w - 200), (i * 53) % max(1, h - 400), min(200, w), min(400, h)) for i in range(n)]
+    roi_api = GstVideo.VideoRegionOfInterestMeta.get_info().api
+    flags = Gst.BufferCopyFlags.FLAGS | Gst.BufferCopyFlags.TIMESTAMPS | Gst.BufferCopyFlags.META | \
+        Gst.BufferCopyFlags.MEMORY
+
+    def probe(pad, info):
+        buf = info.get_buffer()
+        if buf.get_meta(roi_api) is not None:
+            return Gst.PadProbeReturn.OK  # our own copy, coming back through this probe
+        out = buf.copy_region(flags, 0, buf.get_size())
+        for x, y, rw, rh in rects:
+            GstVideo.buffer_add_video_region_of_interest_meta(out, "object", x, y, rw, rh)
+        pad.push(out)
+        return Gst.PadProbeReturn.DROP
+    src.add_probe(Gst.PadProbeType.BUFFER, probe)
+
+
+def time_pipeline(Gst, GstVideo, desc, frames, rois=0, size=(0, 0)):
     """ms per frame between frame WARMUP and the last, measured at the sink."""
     pipe = Gst.parse_launch(desc)
+    if rois:
+        add_rois(Gst, GstVideo, pipe, rois, *size)
     sink = pipe.get_by_name("sink")
     stamps = []
     sink.connect("handoff", lambda *a: stamps.append(time.perf_counter()))
@@ -53,49 +83,81 @@ def time_pipeline(Gst, desc, frames):
     return (stamps[-1] - stamps[WARMUP]) * 1000.0 / (frames - 1 - WARMUP)
 
 
-def engine_ms(effnet, weights, threads):
-    out = subprocess.run([effnet, "bench", "--weights", weights, "--threads", str(threads)],
+def engine_ms(effnet, weights, threads, batch):
+    """ms for one batch (one image when batch is 1)."""
+    out = subprocess.run([effnet, "bench", "--weights", weights, "--threads", str(threads), "--batch", str(batch)],
                          check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"ms_per_image=([0-9.]+)", out).group(1))
+    return float(re.search(r"ms_per_image=([0-9.]+)", out).group(1)) * batch
+
+
+def spread(values):
+    q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
+    return statistics.median(values), q[0], q[2]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", default=os.path.join(ROOT, "build", "untrained-b0"))
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--format", default="NV12")
+    ap.add_argument("--rois", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--effnet", default=os.path.join(ROOT, "build", "nn", "effnet"))
     a = ap.parse_args()
+    w, h = (int(v) for v in a.size.split("x"))
     if not os.path.exists(a.weights):
         subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_untrained_weights.py"), a.weights],
                        check=True)
-    Gst = gst()
-    src = ("videotestsrc num-buffers=%d ! video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1"
-           % a.frames)
+    Gst, GstVideo = gst()
+    frames = a.frames if not a.rois else max(WARMUP + 10, a.frames // 4)
+    src = ("videotestsrc name=src num-buffers=%d ! video/x-raw,format=%s,width=%d,height=%d,framerate=30/1"
+           % (frames, a.format, w, h))
     sink = "fakesink name=sink sync=false signal-handoffs=true"
+    region = " inference-region=roi-list" if a.rois else ""
     modes = ("accurate", "fast")
-    with_el = {m: "%s ! efficientnet weights=%s num-threads=%d mode=sync resampling=%s ! %s"
-               % (src, a.weights, a.threads, m, sink) for m in modes}
+    with_el = {m: "%s ! efficientnet weights=%s num-threads=%d mode=sync resampling=%s%s ! %s"
+               % (src, a.weights, a.threads, m, region, sink) for m in modes}
     without = "%s ! %s" % (src, sink)
-    A, B, E = {m: [] for m in modes}, [], []
+    batch = max(1, a.rois)
+    A, B, E, over = {m: [] for m in modes}, [], [], {m: [] for m in modes}
     for r in range(a.rounds):
         for m in modes:
-            A[m].append(time_pipeline(Gst, with_el[m], a.frames))
-        B.append(time_pipeline(Gst, without, a.frames))
-        E.append(engine_ms(a.effnet, a.weights, a.threads))
-        print("round %d: pipeline %s ms/frame, without element %.3f, engine %.3f ms/image"
-              % (r + 1, ", ".join("%s %.3f" % (m, A[m][-1]) for m in modes), B[-1], E[-1]), file=sys.stderr)
-    b_ms, e_ms = statistics.median(B), statistics.median(E)
-    print("| measure (NV12 1920x1080, B0, sync, %d threads) | ms per frame | fps |\n|---|---|---|" % a.threads)
-    print("| engine alone (`effnet bench`) | %.3f | %.1f |" % (e_ms, 1000.0 / e_ms))
-    print("| pipeline without the element | %.3f | %.1f |" % (b_ms, 1000.0 / b_ms))
+            A[m].append(time_pipeline(Gst, GstVideo, with_el[m], frames, a.rois, (w, h)))
+        B.append(time_pipeline(Gst, GstVideo, without, frames, a.rois, (w, h)))
+        E.append(engine_ms(a.effnet, a.weights, a.threads, batch))
+        for m in modes:
+            over[m].append(A[m][-1] - B[-1] - E[-1])
+        print("round %d: pipeline %s ms/frame, without element %.3f, engine %.3f ms; overhead %s"
+              % (r + 1, ", ".join("%s %.3f" % (m, A[m][-1]) for m in modes), B[-1], E[-1],
+                 ", ".join("%s %.3f" % (m, over[m][-1]) for m in modes)), file=sys.stderr)
+    what = "%d regions of 200x400 per frame, batch of %d" % (a.rois, batch) if a.rois else "whole frames"
+    print("%s, %s, %d cores; %s %dx%d, %s, B0, sync, %d threads, %d rounds (medians; overhead as median "
+          "[middle half])" % (time.strftime("%Y-%m-%d"), cpu_model(), os.cpu_count(), a.format, w, h, what,
+                              a.threads, a.rounds))
+    print()
+    print("| measure | ms per frame |\n|---|---|")
+    print("| engine alone (`effnet bench%s`) | %.3f |" % (" --batch %d" % batch if a.rois else "",
+                                                        statistics.median(E)))
+    print("| pipeline without the element | %.3f |" % statistics.median(B))
     for m in modes:
-        a_ms = statistics.median(A[m])
-        over = a_ms - b_ms - e_ms
-        print("| pipeline with efficientnet resampling=%s | %.3f | %.1f |" % (m, a_ms, 1000.0 / a_ms))
-        print("| element overhead, resampling=%s (conversion, scaling, metadata) | %.3f (%.1f %% of inference) | |"
-              % (m, over, 100.0 * over / e_ms))
+        med, lo, hi = spread(over[m])
+        e = statistics.median(E)
+        print("| pipeline with efficientnet resampling=%s | %.3f |" % (m, statistics.median(A[m])))
+        print("| **element overhead, resampling=%s** | %.3f [%.3f, %.3f] = **%.1f %%** of inference |"
+              % (m, med, lo, hi, 100.0 * med / e))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
  * then normalize to float as the element did before), in the same run.
  *
  *   build/bench/effnet-prep-bench [--formats nv12,i420,...] [--sizes 640x480,...]
- *        [--S 224,380,600] [--threads 1,2] [--seconds 0.3] [--rois N]
+ *        [--S 224,380,600] [--threads 1,2] [--seconds 0.3] [--rois N] [--only accurate|fast]
  *
  * --rois N: N regions of 200x400 spread over the frame instead of the whole
  * frame (one plan of N images; GstVideoConverter: one converter per region,
@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
   const char *formats = "i420,nv12,yuy2,rgb,bgrx,gray8", *sizes = "640x480,1920x1080,3840x2160";
   const char *Ss = "224,380,600", *threads_s = "1,2";
   double seconds = 0.3;
-  int nrois = 0;
+  int nrois = 0, only = -1; /* --only accurate|fast */
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--formats")) formats = argv[i + 1];
     else if (!strcmp(argv[i], "--sizes")) sizes = argv[i + 1];
@@ -161,6 +161,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--threads")) threads_s = argv[i + 1];
     else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--rois")) nrois = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--only")) only = !strcmp(argv[i + 1], "fast");
     else {
       fprintf(stderr, "usage: %s [--formats f,...] [--sizes WxH,...] [--S s,...] [--threads t,...] [--seconds x] "
               "[--rois N]\n", argv[0]);
@@ -226,8 +227,9 @@ int main(int argc, char **argv) {
         float *out = malloc(sizeof(float) * 3 * S * S * n);
         for (int ti = 0; ti < nt; ti++) {
           int T = atoi(tl[ti]);
-          double ms[2][2];
+          double ms[2][2] = {{0}};
           for (int fast = 0; fast < 2; fast++) {
+            if (only >= 0 && fast != only) continue;
             EffnetPrepOptions o;
             effnet_prep_options_init(&o, NULL);
             o.size = S;

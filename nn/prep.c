@@ -46,8 +46,9 @@ enum {
  * which pass comes first. */
 typedef struct {
   AxisTaps h, v;
-  HTaps htaps;          /* h, starts relative to col0 */
+  HTaps htaps;          /* h, starts relative to col0 (and tap-major for gathers) */
   HTiles tiles;         /* dense form, when the kernels have it */
+  int gather;           /* horizontal pass in the taps form (cheaper than the dense one) */
   int col0, col1;       /* source samples unpacked per row */
   int vfirst;           /* vertical pass first, on unpacked source rows */
   int exact_h;          /* horizontal pass summed exactly (see choose_order) */
@@ -252,6 +253,8 @@ static void *carve(Carve *c, size_t bytes) {
   return c->base ? c->base + at : NULL;
 }
 
+static int pad16(int n) { return (n + 15) / 16 * 16; }
+
 static void carve_group(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv, size_t tile_floats, int ntiles) {
   gp->h.start = carve(c, sizeof(int) * dw);
   gp->h.count = carve(c, sizeof(int) * dw);
@@ -263,6 +266,8 @@ static void carve_group(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv,
   gp->tiles.j0 = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
   gp->tiles.len = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
   gp->tiles.w = carve(c, sizeof(float) * (tile_floats ? tile_floats : 1));
+  gp->htaps.col = carve(c, ntiles ? sizeof(int) * (size_t)pad16(dw) * kh : 1);
+  gp->htaps.wt = carve(c, ntiles ? sizeof(float) * (size_t)pad16(dw) * kh : 1);
 }
 
 /* Planes a group's channels read (1, or 2 for planar chroma). */
@@ -270,17 +275,34 @@ static int group_planes(const FrameGroup *fg) {
   return fg->nch > 1 && fg->ch[1].plane != fg->ch[0].plane ? 2 : 1;
 }
 
-/* Which pass first. RGB and gray go horizontally first and round to 8 bits
- * in between, as Pillow does, to give its values. YUV has no 8-bit picture
- * to agree with: both passes are plain linear filters, so their order does
- * not change the result, and the cheaper one goes first. Costs in
- * multiply-adds: the horizontal pass of a row (dense tiles: every tile over
- * its whole span), the vertical pass over a row's width. */
+/* Whether a group's result is Pillow's 8-bit one: RGB and gray through an
+ * antialiased filter. YUV has no 8-bit RGB picture to agree with (its
+ * reference converts to RGB first), nor has the fast filter (OpenCV's). */
+static int pillow_exact(const EffnetPrep *p) {
+  return !p->fmt->yuv && p->opt.filter != EFFNET_FILTER_FAST;
+}
+
+/* Which pass first. Pillow-exact groups go horizontally first and round to
+ * 8 bits in between, as Pillow does. Elsewhere both passes are plain linear
+ * filters, their order does not change the result, and the cheaper one goes
+ * first. Costs in multiply-adds: the horizontal pass of a row (dense tiles:
+ * every tile over its whole span), the vertical pass over a row's width. */
 static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *gp) {
   gp->vfirst = 0;
   gp->exact_h = 0;
   gp->mode = PASS_ROUND;
-  if (!p->fmt->yuv) {
+  /* the horizontal form: dense tiles over their spans, or gathered taps */
+  double dense = 0.0, gathered = 0.0, hrow = 0.0;
+  if (p->kern->resample_h_dense) {
+    for (int i = 0; i < gp->tiles.ntiles; i++) dense += (double)gp->tiles.len[i] * gp->tiles.tile;
+    gathered = (double)gp->htaps.npad * gp->htaps.kcol * (1.0 + p->kern->gather_cost);
+    gp->gather = gathered < dense;
+    hrow = gp->gather ? gathered : dense;
+  } else {
+    gp->gather = 1;
+    for (int x = 0; x < gp->h.out; x++) hrow += gp->h.count[x];
+  }
+  if (pillow_exact(p)) {
     /* A float sum can round an 8-bit value the other way from Pillow's exact
      * fixed point when its exact value is within float error of a half (one
      * value in ~10^4). A later weight of at most 1 keeps that within one
@@ -291,11 +313,7 @@ static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *g
     return;
   }
   gp->mode = PASS_LINEAR;
-  double hrow = 0.0, vtaps = 0.0;
-  if (p->kern->resample_h_dense)
-    for (int i = 0; i < gp->tiles.ntiles; i++) hrow += (double)gp->tiles.len[i] * gp->tiles.tile;
-  else
-    for (int x = 0; x < gp->h.out; x++) hrow += gp->h.count[x];
+  double vtaps = 0.0;
   for (int y = 0; y < gp->v.out; y++) vtaps += gp->v.count[y];
   double rows = gp->v.last - gp->v.first, outs = gp->v.out, nch = fg->nch;
   if (!gp->v.contiguous && vtaps < rows) rows = vtaps;
@@ -343,8 +361,8 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
   c = (Carve){ip->mem, 0};
   for (int g = 0; g < d->ngroups; g++) {
     carve_group(&c, &ip->g[g], ip->dst.w, kh[g], ip->dst.h, kv[g], 0, 0);
-    resample_taps(&gx[g], p->opt.filter, !d->yuv, &ip->g[g].h);
-    resample_taps(&gy[g], p->opt.filter, !d->yuv, &ip->g[g].v);
+    resample_taps(&gx[g], p->opt.filter, pillow_exact(p), &ip->g[g].h);
+    resample_taps(&gy[g], p->opt.filter, pillow_exact(p), &ip->g[g].v);
   }
   size_t tile_floats[FRAME_MAX_GROUPS] = {0};
   int ntiles[FRAME_MAX_GROUPS] = {0};
@@ -368,8 +386,8 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
   for (int g = 0; g < d->ngroups; g++) {
     GroupPlan *gp = &ip->g[g];
     carve_group(&c, gp, ip->dst.w, kh[g], ip->dst.h, kv[g], tile_floats[g], ntiles[g]);
-    resample_taps(&gx[g], p->opt.filter, !d->yuv, &gp->h);
-    resample_taps(&gy[g], p->opt.filter, !d->yuv, &gp->v);
+    resample_taps(&gx[g], p->opt.filter, pillow_exact(p), &gp->h);
+    resample_taps(&gy[g], p->opt.filter, pillow_exact(p), &gp->v);
     gp->col0 = gp->h.first;
     gp->col1 = gp->h.last;
     int *rel = (int *)gp->htaps.start;
@@ -378,8 +396,13 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
     gp->htaps.kmax = gp->h.kmax;
     gp->htaps.count = gp->h.count;
     gp->htaps.w = gp->h.w;
-    if (tile) resample_tiles(&gp->h, tile, gp->col0, &gp->tiles, (int *)gp->tiles.j0, (int *)gp->tiles.len,
-                             (float *)gp->tiles.w);
+    gp->htaps.npad = pad16(gp->h.out);
+    if (tile) {
+      resample_tiles(&gp->h, tile, gp->col0, &gp->tiles, (int *)gp->tiles.j0, (int *)gp->tiles.len,
+                     (float *)gp->tiles.w);
+      gp->htaps.kcol = resample_taps_columns(&gp->h, gp->col0, gp->htaps.npad, (int *)gp->htaps.col,
+                                             (float *)gp->htaps.wt);
+    }
     choose_order(p, &d->group[g], gp);
   }
   ip->valid = 1;
@@ -558,10 +581,10 @@ static void resample_h(const EffnetPrep *p, const GroupPlan *gp, int step, int l
                        float *const *dst) {
   if (gp->exact_h)
     effnet_resample_h_taps_exact(&gp->htaps, step, lanes, src, dst, gp->mode);
-  else if (p->kern->resample_h_dense)
-    p->kern->resample_h_dense(&gp->tiles, step, lanes, src, dst, gp->mode);
-  else
+  else if (gp->gather)
     p->kern->resample_h_taps(&gp->htaps, step, lanes, src, dst, gp->mode);
+  else
+    p->kern->resample_h_dense(&gp->tiles, step, lanes, src, dst, gp->mode);
 }
 
 /* Horizontal first: source rows [r0, r1) of group g resampled horizontally

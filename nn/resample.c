@@ -120,3 +120,18 @@ void resample_tiles(const AxisTaps *t, int tile, int base, HTiles *h, int *j0, i
     w += (size_t)len[i] * (size_t)tile;
   }
 }
+
+int resample_taps_columns(const AxisTaps *t, int base, int npad, int *col, float *wt) {
+  int kcol = 1;
+  for (int x = 0; x < t->out; x++)
+    if (t->count[x] > kcol) kcol = t->count[x];
+  for (int k = 0; k < kcol; k++)
+    for (int x = 0; x < npad; x++) {
+      int o = x < t->out ? x : t->out - 1; /* padding outputs repeat the last one */
+      int used = k < t->count[o];
+      /* a tap an output does not have reads its last input, with weight 0 */
+      col[(size_t)k * npad + x] = t->start[o] + (used ? k : t->count[o] - 1) - base;
+      wt[(size_t)k * npad + x] = used && x < t->out ? t->w[(size_t)o * t->kmax + k] : 0.0f;
+    }
+  return kcol;
+}

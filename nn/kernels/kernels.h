@@ -69,13 +69,21 @@ typedef enum {
 /* dst[i] = src[i], bytes to floats. */
 typedef void (*UnpackU8Fn)(const uint8_t *src, size_t n, float *dst);
 
-/* Horizontal pass, taps form (any ISA): for x < n,
+/* Horizontal pass, taps form: for x < n,
  *   dst[l][x] = mode(sum_k w[x * kmax + k] * src[l][(start[x] + k) * step]), k < count[x].
- * start[] is relative to the sources' first sample. */
+ * start[] is relative to the sources' first sample. The SIMD versions gather,
+ * from the same taps stored tap-major for whole vectors of outputs: tap k
+ * (k < kcol, the most any output has) of output x reads input
+ * col[k * npad + x] with weight wt[k * npad + x] (npad = n rounded up to 16;
+ * taps past count[x] weigh 0 and read a valid input), and write npad outputs
+ * per lane. */
 typedef struct {
   int n, kmax;
   const int *start, *count;
   const float *w;
+  int npad, kcol;
+  const int *col;
+  const float *wt;
 } HTaps;
 typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float *const *src,
                                 float *const *dst, PassMode mode);
@@ -121,6 +129,7 @@ typedef struct {
   ResampleHTapsFn resample_h_taps;
   ResampleHDenseFn resample_h_dense; /* NULL: the taps form only */
   int resample_tile;                 /* outputs per dense tile */
+  float gather_cost;                 /* a gathered tap costs this many dense multiply-adds (0: no gathers) */
   ResampleVFn resample_v;
   StoreRgbFn store_rgb;
   StoreYuvFn store_yuv;
@@ -160,6 +169,8 @@ void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r
 void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, size_t p1);
 void effnet_unpack_u8_avx2(const uint8_t *src, size_t n, float *dst);
 #define EFFNET_AVX2_RESAMPLE_TILE 8
+void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                 PassMode mode);
 void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src,
                                float *const *dst, PassMode mode);
 void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
@@ -179,6 +190,8 @@ void effnet_scale_panels_avx512(const float *b, const float *gate, int K, size_t
 void effnet_scale_channels_avx512(float *x, const float *gate, int C, size_t p0, size_t p1);
 void effnet_unpack_u8_avx512(const uint8_t *src, size_t n, float *dst);
 #define EFFNET_AVX512_RESAMPLE_TILE 16
+void effnet_resample_h_taps_avx512(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                   PassMode mode);
 void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src,
                                   float *const *dst, PassMode mode);
 void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);

@@ -93,3 +93,20 @@ void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, 
     _mm256_storeu_ps(out + x, finish(a, mode));
   }
 }
+
+/* Taps form: 8 outputs at a time, each tap's inputs gathered (for few taps,
+ * where a dense tile would mostly multiply zeros). */
+void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                 PassMode mode) {
+  const __m256i vstep = _mm256_set1_epi32(step);
+  for (int x = 0; x < t->npad; x += 8) {
+    __m256 acc[RESAMPLE_MAX_LANES];
+    for (int l = 0; l < lanes; l++) acc[l] = _mm256_setzero_ps();
+    for (int k = 0; k < t->kcol; k++) {
+      __m256i idx = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(t->col + (size_t)k * t->npad + x)), vstep);
+      __m256 wv = _mm256_loadu_ps(t->wt + (size_t)k * t->npad + x);
+      for (int l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(wv, _mm256_i32gather_ps(src[l], idx, 4), acc[l]);
+    }
+    for (int l = 0; l < lanes; l++) _mm256_storeu_ps(dst[l] + x, finish(acc[l], mode));
+  }
+}

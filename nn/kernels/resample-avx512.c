@@ -89,3 +89,19 @@ void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps
     _mm512_storeu_ps(out + x, finish(a, mode));
   }
 }
+
+/* Taps form: 16 outputs at a time, each tap's inputs gathered. */
+void effnet_resample_h_taps_avx512(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                   PassMode mode) {
+  const __m512i vstep = _mm512_set1_epi32(step);
+  for (int x = 0; x < t->npad; x += 16) {
+    __m512 acc[RESAMPLE_MAX_LANES];
+    for (int l = 0; l < lanes; l++) acc[l] = _mm512_setzero_ps();
+    for (int k = 0; k < t->kcol; k++) {
+      __m512i idx = _mm512_mullo_epi32(_mm512_loadu_si512(t->col + (size_t)k * t->npad + x), vstep);
+      __m512 wv = _mm512_loadu_ps(t->wt + (size_t)k * t->npad + x);
+      for (int l = 0; l < lanes; l++) acc[l] = _mm512_fmadd_ps(wv, _mm512_i32gather_ps(idx, src[l], 4), acc[l]);
+    }
+    for (int l = 0; l < lanes; l++) _mm512_storeu_ps(dst[l] + x, finish(acc[l], mode));
+  }
+}
