@@ -7,11 +7,12 @@ SUDO=""
 pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0
-      libpango1.0-dev libcairo2-dev fonts-dejavu-core)   # efficientnetoverlay: Pango/Cairo text, a font
+      libpango1.0-dev libcairo2-dev fonts-dejavu-core    # efficientnetoverlay: Pango/Cairo text, a font
+      libpng-dev libjpeg-dev)                            # effnet run/prep --image: PNG and JPEG
 # pipelines/: x264enc (file_to_h264.sh), GstVideo typelib (roi_classify.py)
 pkgs+=(gstreamer1.0-plugins-ugly gir1.2-gst-plugins-base-1.0)
 if [ "${1:-}" = "test" ]; then
-  pkgs+=(python3-torch python3-torchvision)
+  pkgs+=(python3-torch python3-torchvision python3-pil)   # PyTorch and Pillow are the references
   # pipelines tests: decode the H.264 output (avdec_h264), a local RTSP server on 127.0.0.1
   pkgs+=(gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0)
 fi

@@ -26,8 +26,8 @@
 #define MAX_BOXES 32
 
 static const gchar *formats[] = {
-  "I420", "NV12", "YUY2", "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR",
-  "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8",
+  "I420", "YV12", "NV12", "NV21", "YUY2", "UYVY", "YVYU", "RGB", "BGR",
+  "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR", "GRAY8",
 };
 
 static const gchar *cat_labels[] = {
