@@ -172,6 +172,7 @@ typedef struct {
   float crop_pct;            /* center-crop only, in (0, 1] */
   EffnetFilter filter;
   float mean[3], std[3];     /* normalization: (v / 255 - mean[c]) / std[c] */
+  int unnormalized;          /* write v itself (0..255), letterbox borders mean[c] * 255 (for inspection) */
   EffnetIsa isa;             /* AUTO unless testing a dispatch path */
 } EffnetPrepOptions;
 

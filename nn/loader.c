@@ -485,7 +485,9 @@ static EffnetModel *model_new(const EffnetOptions *opt, Loader *L) {
   if (!m) { fail(L, "out of memory"); return NULL; }
   m->kern = effnet_kernels_for(opt->isa);
   if (!m->kern) {
-    fail(L, "the %s kernels are not available on this CPU or in this build", effnet_isa_name(opt->isa));
+    char why[EFFNET_ERRLEN];
+    effnet_kernels_unavailable(opt->isa, why, sizeof why);
+    fail(L, "%s", why);
     free(m);
     return NULL;
   }

@@ -42,6 +42,12 @@ enum {
   MAX_TAPS = 320,                    /* taps per output: 16384 pixels to 224 (bicubic, 295) */
 };
 
+/* Memory of an image's tables, grown on demand, never shrunk. */
+typedef struct {
+  void *mem;
+  size_t cap;
+} TableMem;
+
 /* One group of one image: its tables, the source columns it reads, and
  * which pass comes first. */
 typedef struct {
@@ -51,8 +57,8 @@ typedef struct {
   int gather;           /* horizontal pass in the taps form (cheaper than the dense one) */
   int col0, col1;       /* source samples unpacked per row */
   int vfirst;           /* vertical pass first, on unpacked source rows */
-  int exact_h;          /* horizontal pass summed exactly (see choose_order) */
   PassMode mode;        /* how both passes end */
+  float vnear;          /* PASS_ROUND: error bound of a vertical float sum */
 } GroupPlan;
 
 typedef struct {
@@ -64,14 +70,14 @@ typedef struct {
   /* the plan */
   EffnetRect dst;       /* where the picture lands in S x S */
   GroupPlan g[FRAME_MAX_GROUPS];
-  void *mem;
-  size_t mem_cap;
+  TableMem taps, simd;  /* the taps of both axes; the horizontal pass's SIMD forms */
 } ImagePlan;
 
 struct EffnetPrep {
   EffnetPrepOptions opt;
   const Kernels *kern;
   float scale[3], shift[3];   /* v * scale + shift = (v / 255 - mean) / std */
+  float border[3];            /* the mean colour: 0 normalized */
   EffnetFrame frame;
   const FrameFormat *fmt;
   float yuv[12];              /* YUV -> RGB of the frame's matrix and range */
@@ -147,7 +153,7 @@ EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errl
   if (check_options(opt, err, errlen) != 0) return NULL;
   const Kernels *k = effnet_kernels_for(opt->isa);
   if (!k) {
-    set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", effnet_isa_name(opt->isa));
+    effnet_kernels_unavailable(opt->isa, err, errlen);
     return NULL;
   }
   EffnetPrep *p = calloc(1, sizeof *p);
@@ -158,15 +164,19 @@ EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errl
   p->opt = *opt;
   p->kern = k;
   for (int c = 0; c < 3; c++) {
-    p->scale[c] = (float)(1.0 / (255.0 * opt->std[c]));
-    p->shift[c] = (float)(-(double)opt->mean[c] / opt->std[c]);
+    p->scale[c] = opt->unnormalized ? 1.0f : (float)(1.0 / (255.0 * opt->std[c]));
+    p->shift[c] = opt->unnormalized ? 0.0f : (float)(-(double)opt->mean[c] / opt->std[c]);
+    p->border[c] = opt->unnormalized ? opt->mean[c] * 255.0f : 0.0f;
   }
   return p;
 }
 
 void effnet_prep_free(EffnetPrep *p) {
   if (!p) return;
-  for (int i = 0; i < p->img_cap; i++) free(p->img[i].mem);
+  for (int i = 0; i < p->img_cap; i++) {
+    free(p->img[i].taps.mem);
+    free(p->img[i].simd.mem);
+  }
   free(p->img);
   free(p->scratch);
   free(p);
@@ -240,8 +250,8 @@ static AxisGeometry sub_axis(const AxisGeometry *g, int shift, int cosited, int 
 
 /* ---- planning one image ---- */
 
-/* Memory of one image's tables, carved from one block in two passes:
- * measure (base NULL), then assign. */
+/* Arrays carved from one block in two passes: measure (base NULL), then
+ * assign. */
 typedef struct {
   char *base;
   size_t used;
@@ -253,9 +263,20 @@ static void *carve(Carve *c, size_t bytes) {
   return c->base ? c->base + at : NULL;
 }
 
+/* A block of at least `bytes` (its contents are not kept). */
+static int reserve(TableMem *b, size_t bytes) {
+  if (b->cap >= bytes) return 0;
+  free(b->mem);
+  b->cap = 0;
+  if (!(b->mem = aligned_alloc(64, (bytes + 63) & ~(size_t)63))) return -1;
+  b->cap = bytes;
+  return 0;
+}
+
 static int pad16(int n) { return (n + 15) / 16 * 16; }
 
-static void carve_group(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv, size_t tile_floats, int ntiles) {
+/* The taps of both axes of a group: dw outputs of up to kh taps, dh of kv. */
+static void carve_taps(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv) {
   gp->h.start = carve(c, sizeof(int) * dw);
   gp->h.count = carve(c, sizeof(int) * dw);
   gp->h.w = carve(c, sizeof(float) * (size_t)dw * kh);
@@ -263,11 +284,15 @@ static void carve_group(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv,
   gp->v.count = carve(c, sizeof(int) * dh);
   gp->v.w = carve(c, sizeof(float) * (size_t)dh * kv);
   gp->htaps.start = carve(c, sizeof(int) * dw);
-  gp->tiles.j0 = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
-  gp->tiles.len = carve(c, sizeof(int) * (ntiles ? ntiles : 1));
-  gp->tiles.w = carve(c, sizeof(float) * (tile_floats ? tile_floats : 1));
-  gp->htaps.col = carve(c, ntiles ? sizeof(int) * (size_t)pad16(dw) * kh : 1);
-  gp->htaps.wt = carve(c, ntiles ? sizeof(float) * (size_t)pad16(dw) * kh : 1);
+}
+
+/* The horizontal pass's SIMD forms: dense tiles, and the taps tap-major. */
+static void carve_simd(Carve *c, GroupPlan *gp, size_t tile_floats, int ntiles, int dw, int kcol) {
+  gp->tiles.j0 = carve(c, sizeof(int) * ntiles);
+  gp->tiles.len = carve(c, sizeof(int) * ntiles);
+  gp->tiles.w = carve(c, sizeof(float) * tile_floats);
+  gp->htaps.col = carve(c, sizeof(int) * (size_t)pad16(dw) * kcol);
+  gp->htaps.wt = carve(c, sizeof(float) * (size_t)pad16(dw) * kcol);
 }
 
 /* Planes a group's channels read (1, or 2 for planar chroma). */
@@ -282,16 +307,33 @@ static int pillow_exact(const EffnetPrep *p) {
   return !p->fmt->yuv && p->opt.filter != EFFNET_FILTER_FAST;
 }
 
-/* Which pass first. Pillow-exact groups go horizontally first and round to
- * 8 bits in between, as Pillow does. Elsewhere both passes are plain linear
- * filters, their order does not change the result, and the cheaper one goes
- * first. Costs in multiply-adds: the horizontal pass of a row (dense tiles:
- * every tile over its whole span), the vertical pass over a row's width. */
+/* A bound on how far a float sum of this axis's taps can be from the exact
+ * one, on 8-bit samples: each of at most kmax FMAs (and a few adds after)
+ * rounds by at most 2^-24 of a magnitude at most 255 * sum |w|. */
+static float near_bound(const AxisTaps *t) {
+  double most = 0.0;
+  for (int x = 0; x < t->out; x++) {
+    double sum = 0.0;
+    for (int k = 0; k < t->count[x]; k++) sum += fabs(t->w[(size_t)x * t->kmax + k]);
+    if (sum > most) most = sum;
+  }
+  return (float)((t->kmax + 6) * 255.0 * most / 16777216.0);
+}
+
+/* How a group runs. Pillow-exact groups go horizontally first and round to
+ * 8 bits in between, as Pillow does (exactly: resample-exact.h). Elsewhere
+ * both passes are plain linear filters, their order does not change the
+ * result, and the cheaper one goes first. Costs in multiply-adds: the
+ * horizontal pass of a row (dense tiles: every tile over its whole span;
+ * gathered taps: a gather costs kern->gather_cost), the vertical pass over a
+ * row's width. */
 static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *gp) {
   gp->vfirst = 0;
-  gp->exact_h = 0;
   gp->mode = PASS_ROUND;
-  /* the horizontal form: dense tiles over their spans, or gathered taps */
+  gp->htaps.near = near_bound(&gp->h);
+  gp->vnear = near_bound(&gp->v);
+  gp->tiles.parts = 1;
+  gp->tiles.taps = &gp->htaps;
   double dense = 0.0, gathered = 0.0, hrow = 0.0;
   if (p->kern->resample_h_dense) {
     for (int i = 0; i < gp->tiles.ntiles; i++) dense += (double)gp->tiles.len[i] * gp->tiles.tile;
@@ -302,16 +344,7 @@ static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *g
     gp->gather = 1;
     for (int x = 0; x < gp->h.out; x++) hrow += gp->h.count[x];
   }
-  if (pillow_exact(p)) {
-    /* A float sum can round an 8-bit value the other way from Pillow's exact
-     * fixed point when its exact value is within float error of a half (one
-     * value in ~10^4). A later weight of at most 1 keeps that within one
-     * level; when the picture is enlarged vertically the bicubic weights
-     * exceed 1 (1.07) and could make it two, so then the horizontal pass is
-     * summed exactly, on the few rows an enlargement has. */
-    for (int i = 0; i < gp->v.out * gp->v.kmax && !gp->exact_h; i++) gp->exact_h = gp->v.w[i] > 1.0f;
-    return;
-  }
+  if (pillow_exact(p)) return;
   gp->mode = PASS_LINEAR;
   double vtaps = 0.0;
   for (int y = 0; y < gp->v.out; y++) vtaps += gp->v.count[y];
@@ -321,6 +354,9 @@ static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *g
   double hfirst = rows * nch * hrow + vtaps * nch * gp->h.out;
   double vfirst = vtaps * unpacked + outs * nch * hrow;
   gp->vfirst = vfirst < hfirst;
+  /* vertical first calls the horizontal pass with exactly the group's
+   * channels: one or two lanes get their span summed in parts */
+  if (gp->vfirst) gp->tiles.parts = fg->nch == 1 ? 4 : fg->nch == 2 ? 2 : 1;
 }
 
 static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char *err, size_t errlen) {
@@ -329,9 +365,11 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
   const int tile = p->kern->resample_h_dense ? p->kern->resample_tile : 0;
   AxisGeometry lx, ly, gx[FRAME_MAX_GROUPS], gy[FRAME_MAX_GROUPS];
   fit_area(&p->opt, area, &lx, &ly, &ip->dst);
+  const int dw = ip->dst.w, dh = ip->dst.h;
 
-  /* measure: tap counts, then the dense tiles need the taps themselves */
+  /* the taps of every group */
   int kh[FRAME_MAX_GROUPS], kv[FRAME_MAX_GROUPS];
+  Carve c = {NULL, 0};
   for (int g = 0; g < d->ngroups; g++) {
     const FrameGroup *fg = &d->group[g];
     gx[g] = sub_axis(&lx, fg->shift_x, f->chroma_site & EFFNET_CHROMA_COSITED_H, frame_group_size(f->width, fg->shift_x));
@@ -340,71 +378,59 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
     kv[g] = resample_kmax(&gy[g], p->opt.filter);
     if (kh[g] > MAX_TAPS || kv[g] > MAX_TAPS) {
       set_error(err, errlen, "a %dx%d region shrunk to %dx%d needs %d filter taps per sample; at most %d are supported "
-                "(crop or scale the video down first)", area->w, area->h, ip->dst.w, ip->dst.h,
-                kh[g] > kv[g] ? kh[g] : kv[g], MAX_TAPS);
+                "(crop or scale the video down first)", area->w, area->h, dw, dh, kh[g] > kv[g] ? kh[g] : kv[g],
+                MAX_TAPS);
       ip->valid = 0;
       return -1;
     }
+    carve_taps(&c, &ip->g[g], dw, kh[g], dh, kv[g]);
   }
-  Carve c = {NULL, 0};
-  GroupPlan tmp;
-  for (int g = 0; g < d->ngroups; g++) carve_group(&c, &tmp, ip->dst.w, kh[g], ip->dst.h, kv[g], 0, 0);
-  size_t taps_bytes = c.used;
-  if (taps_bytes > MAX_TABLE_BYTES) goto too_big;
-  if (ip->mem_cap < taps_bytes) {
-    free(ip->mem);
-    ip->mem_cap = 0;
-    if (!(ip->mem = aligned_alloc(64, (taps_bytes + 63) & ~(size_t)63))) goto oom;
-    ip->mem_cap = taps_bytes;
-  }
-  /* the taps, in the current block, to size the tiles */
-  c = (Carve){ip->mem, 0};
-  for (int g = 0; g < d->ngroups; g++) {
-    carve_group(&c, &ip->g[g], ip->dst.w, kh[g], ip->dst.h, kv[g], 0, 0);
-    resample_taps(&gx[g], p->opt.filter, pillow_exact(p), &ip->g[g].h);
-    resample_taps(&gy[g], p->opt.filter, pillow_exact(p), &ip->g[g].v);
-  }
-  size_t tile_floats[FRAME_MAX_GROUPS] = {0};
-  int ntiles[FRAME_MAX_GROUPS] = {0};
-  if (tile) {
-    c = (Carve){NULL, 0};
-    for (int g = 0; g < d->ngroups; g++) {
-      tile_floats[g] = resample_tiles_floats(&ip->g[g].h, tile);
-      ntiles[g] = (ip->dst.w + tile - 1) / tile;
-      carve_group(&c, &tmp, ip->dst.w, kh[g], ip->dst.h, kv[g], tile_floats[g], ntiles[g]);
-    }
-    if (c.used > MAX_TABLE_BYTES) goto too_big;
-    if (c.used > ip->mem_cap) {
-      /* grow and compute the taps again in the new block */
-      free(ip->mem);
-      ip->mem_cap = 0;
-      if (!(ip->mem = aligned_alloc(64, (c.used + 63) & ~(size_t)63))) goto oom;
-      ip->mem_cap = c.used;
-    }
-  }
-  c = (Carve){ip->mem, 0};
+  if (c.used > MAX_TABLE_BYTES) goto too_big;
+  if (reserve(&ip->taps, c.used) != 0) goto oom;
+  c = (Carve){ip->taps.mem, 0};
   for (int g = 0; g < d->ngroups; g++) {
     GroupPlan *gp = &ip->g[g];
-    carve_group(&c, gp, ip->dst.w, kh[g], ip->dst.h, kv[g], tile_floats[g], ntiles[g]);
+    carve_taps(&c, gp, dw, kh[g], dh, kv[g]);
     resample_taps(&gx[g], p->opt.filter, pillow_exact(p), &gp->h);
     resample_taps(&gy[g], p->opt.filter, pillow_exact(p), &gp->v);
     gp->col0 = gp->h.first;
     gp->col1 = gp->h.last;
     int *rel = (int *)gp->htaps.start;
-    for (int x = 0; x < gp->h.out; x++) rel[x] = gp->h.start[x] - gp->col0;
-    gp->htaps.n = gp->h.out;
+    for (int x = 0; x < dw; x++) rel[x] = gp->h.start[x] - gp->col0;
+    gp->htaps.n = dw;
     gp->htaps.kmax = gp->h.kmax;
     gp->htaps.count = gp->h.count;
     gp->htaps.w = gp->h.w;
-    gp->htaps.npad = pad16(gp->h.out);
-    if (tile) {
+    gp->htaps.npad = pad16(dw);
+    gp->htaps.kcol = 0;
+    gp->tiles.ntiles = 0;
+  }
+
+  /* the SIMD forms of the horizontal pass, sized from the taps */
+  if (tile) {
+    size_t tile_floats[FRAME_MAX_GROUPS];
+    int kcol[FRAME_MAX_GROUPS], ntiles = (dw + tile - 1) / tile;
+    c = (Carve){NULL, 0};
+    for (int g = 0; g < d->ngroups; g++) {
+      tile_floats[g] = resample_tiles_floats(&ip->g[g].h, tile);
+      kcol[g] = 1;
+      for (int x = 0; x < dw; x++)
+        if (ip->g[g].h.count[x] > kcol[g]) kcol[g] = ip->g[g].h.count[x];
+      carve_simd(&c, &ip->g[g], tile_floats[g], ntiles, dw, kcol[g]);
+    }
+    if (c.used > MAX_TABLE_BYTES) goto too_big;
+    if (reserve(&ip->simd, c.used) != 0) goto oom;
+    c = (Carve){ip->simd.mem, 0};
+    for (int g = 0; g < d->ngroups; g++) {
+      GroupPlan *gp = &ip->g[g];
+      carve_simd(&c, gp, tile_floats[g], ntiles, dw, kcol[g]);
       resample_tiles(&gp->h, tile, gp->col0, &gp->tiles, (int *)gp->tiles.j0, (int *)gp->tiles.len,
                      (float *)gp->tiles.w);
       gp->htaps.kcol = resample_taps_columns(&gp->h, gp->col0, gp->htaps.npad, (int *)gp->htaps.col,
                                              (float *)gp->htaps.wt);
     }
-    choose_order(p, &d->group[g], gp);
   }
+  for (int g = 0; g < d->ngroups; g++) choose_order(p, &d->group[g], &ip->g[g]);
   ip->valid = 1;
   return 0;
 too_big:
@@ -579,9 +605,7 @@ static const uint8_t *source_row(const EffnetPrep *p, const GroupPlan *gp, const
 /* Horizontal pass of `lanes` sources, dense or taps form. */
 static void resample_h(const EffnetPrep *p, const GroupPlan *gp, int step, int lanes, const float *const *src,
                        float *const *dst) {
-  if (gp->exact_h)
-    effnet_resample_h_taps_exact(&gp->htaps, step, lanes, src, dst, gp->mode);
-  else if (gp->gather)
+  if (gp->gather)
     p->kern->resample_h_taps(&gp->htaps, step, lanes, src, dst, gp->mode);
   else
     p->kern->resample_h_dense(&gp->tiles, step, lanes, src, dst, gp->mode);
@@ -637,7 +661,7 @@ static void group_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp
     const int width = (int)(((size_t)(gp->col1 - gp->col0) * fg->step + ROW_PAD - 1) / ROW_PAD * ROW_PAD);
     for (int k = 0; k < planes; k++) {
       for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)k * p->unpack_floats;
-      p->kern->resample_v(rows, w, taps, width, gp->mode, s->vrow + (size_t)k * p->unpack_floats);
+      p->kern->resample_v(rows, w, taps, width, gp->mode, gp->vnear, s->vrow + (size_t)k * p->unpack_floats);
     }
     const float *src[FRAME_MAX_CHANNELS];
     float *dst[FRAME_MAX_CHANNELS];
@@ -659,17 +683,24 @@ static void group_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp
   }
   for (int c = 0; c < fg->nch; c++) {
     for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)c * p->row_floats;
-    p->kern->resample_v(rows, w, taps, wpad, gp->mode, s->comp[fg->ch[c].comp]);
+    p->kern->resample_v(rows, w, taps, wpad, gp->mode, gp->vnear, s->comp[fg->ch[c].comp]);
   }
 }
 
-static void zero_floats(float *dst, ptrdiff_t chan, int nhwc, int x0, int n) {
+/* n border pixels from column x0 of a row: the mean colour. */
+static void fill_border(const EffnetPrep *p, float *dst, ptrdiff_t chan, int nhwc, int x0, int n) {
   if (n <= 0) return;
-  if (nhwc) {
-    memset(dst + 3 * (ptrdiff_t)x0, 0, sizeof(float) * 3 * (size_t)n);
-  } else {
-    for (int c = 0; c < 3; c++) memset(dst + c * chan + x0, 0, sizeof(float) * (size_t)n);
+  const float *b = p->border;
+  if (b[0] == 0.0f && b[1] == 0.0f && b[2] == 0.0f) {
+    if (nhwc) {
+      memset(dst + 3 * (ptrdiff_t)x0, 0, sizeof(float) * 3 * (size_t)n);
+    } else {
+      for (int c = 0; c < 3; c++) memset(dst + c * chan + x0, 0, sizeof(float) * (size_t)n);
+    }
+    return;
   }
+  for (int x = x0; x < x0 + n; x++)
+    for (int c = 0; c < 3; c++) dst[nhwc ? 3 * (ptrdiff_t)x + c : c * chan + x] = b[c];
 }
 
 /* Output rows [y0, y1) of image i into row `out` (the image's origin). */
@@ -687,7 +718,7 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
   for (int y = y0; y < y1; y++) {
     float *row = out + (ptrdiff_t)y * d->row;
     if (y < r->y || y >= r->y + r->h) {
-      zero_floats(row, d->chan, d->nhwc, 0, S);
+      fill_border(p, row, d->chan, d->nhwc, 0, S);
       continue;
     }
     int vy = y - r->y;
@@ -695,8 +726,8 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
       const GroupPlan *gp = &ip->g[g];
       group_row(p, s, gp, g, &st[g], vy, gp->v.start[last] + gp->v.count[last], wpad);
     }
-    zero_floats(row, d->chan, d->nhwc, 0, r->x);
-    zero_floats(row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
+    fill_border(p, row, d->chan, d->nhwc, 0, r->x);
+    fill_border(p, row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
     float *at = row + (d->nhwc ? 3 * (ptrdiff_t)r->x : r->x);
     if (p->fmt->yuv)
       p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);

@@ -174,6 +174,143 @@ def make_valid(out):
     return sd, header, data, path
 
 
+def png_bytes(rgb):
+    """An 8-bit RGB PNG (zlib + struct, no PIL)."""
+    import zlib
+
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xffffffff)
+    h, w = rgb.shape[:2]
+    raw = b"".join(b"\0" + rgb[r].tobytes() for r in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def isa_supported(effnet, isa, probe):
+    """False when `effnet prep --isa ISA` says the kernels are not available."""
+    r = run_tool(effnet, ["prep", "--raw", probe, "--format", "rgb", "--size", "33x17", "--isa", isa,
+                          "--out", probe + ".npy"])
+    return not (r.rc and "not available" in r.err)
+
+
+def prep_cases(s, bad, valid, x):
+    """effnet prep (and run) with a bad picture, frame description or frame-path option."""
+    P = lambda name: os.path.join(bad, name)  # noqa: E731
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (17, 33, 3), dtype=np.uint8)
+    ok_raw = write(P("ok.rgb"), rgb.tobytes())          # 33x17 rgb: 1683 bytes
+    out = P("prep-out.npy")
+    png = write(P("pic.png"), png_bytes(rgb))
+    raw = ["--raw", ok_raw, "--format", "rgb", "--size", "33x17"]
+
+    def prep(name, args, phrases, want_rc=None):
+        s.expect_error("prep: " + name, ["prep"] + args + ["--out", out], phrases, want_rc)
+
+    r = run_tool(s.effnet, ["prep"] + raw + ["--out", out])
+    s.report("valid: prep --raw 33x17 rgb", r.rc == 0 and not crash_text(r.err) and os.path.exists(out),
+             "(rc %s)" % r.rc, "exit %s, stderr %r" % (r.rc, r.err[:500]))
+
+    # raw frames
+    short = write(P("short.rgb"), rgb.tobytes()[:-1])
+    prep("--raw one byte short", ["--raw", short, "--format", "rgb", "--size", "33x17"],
+         [short, "1682 bytes", "1683"], want_rc=1)
+    long_ = write(P("long.rgb"), rgb.tobytes() + b"\0")
+    prep("--raw one byte too long", ["--raw", long_, "--format", "rgb", "--size", "33x17"],
+         [long_, "more than 1683 bytes"], want_rc=1)
+    prep("--raw yuy2 of the wrong size", ["--raw", ok_raw, "--format", "yuy2", "--size", "33x17"],
+         [ok_raw, "yuy2", "1156"], want_rc=1)
+    prep("--raw missing file", ["--raw", P("nope.rgb"), "--format", "rgb", "--size", "33x17"],
+         [P("nope.rgb"), "No such file"], want_rc=1)
+    prep("--raw is a folder", ["--raw", bad, "--format", "rgb", "--size", "33x17"], [bad, "folder"], want_rc=1)
+    prep("unknown --format", ["--raw", ok_raw, "--format", "rgb48", "--size", "33x17"],
+         ["--format", "'rgb48'"], want_rc=2)
+    prep("--size 0x5", ["--raw", ok_raw, "--format", "rgb", "--size", "0x5"], ["--size", "'0x5'"], want_rc=2)
+    prep("--size 33", ["--raw", ok_raw, "--format", "rgb", "--size", "33"], ["--size", "'33'"], want_rc=2)
+    prep("--size 17000x1 (over 16384)", ["--raw", ok_raw, "--format", "rgb", "--size", "17000x1"],
+         ["17000x1", "out of range"], want_rc=1)
+    prep("--raw without --size", ["--raw", ok_raw, "--format", "rgb"], ["--raw", "--size"], want_rc=2)
+    prep("--raw without --format", ["--raw", ok_raw, "--size", "33x17"], ["--raw", "--format"], want_rc=2)
+    prep("--format without --raw", ["--image", png, "--format", "rgb"], ["--format", "--raw"],
+         want_rc=2)
+    prep("--image and --raw together", ["--image", ok_raw] + raw, ["--image", "--raw", "not both"], want_rc=2)
+    prep("no picture", [], ["--image", "--raw"], want_rc=2)
+    s.expect_error("prep: no --out", ["prep"] + raw, ["--out"], want_rc=2)
+    s.expect_error("prep: --out in a missing folder", ["prep"] + raw + ["--out", "/nonexistent/x.npy"],
+                   ["/nonexistent/x.npy", "cannot create"], want_rc=1)
+    prep("unknown --matrix", raw + ["--matrix", "bt2021"], ["--matrix", "'bt2021'"], want_rc=2)
+    prep("unknown --range", raw + ["--range", "half"], ["--range", "'half'"], want_rc=2)
+    prep("unknown --chroma-site", raw + ["--chroma-site", "left"], ["--chroma-site", "'left'"], want_rc=2)
+
+    # regions and frame-path options
+    prep("--roi outside the picture", raw + ["--roi", "30,0,5,5"],
+         [ok_raw, "region 0", "30,0 5x5", "not inside the 33x17 frame"], want_rc=1)
+    prep("second --roi outside the picture", raw + ["--roi", "0,0,5,5", "--roi", "1,10,8,8"],
+         ["region 1", "1,10 8x8", "33x17"], want_rc=1)
+    prep("--roi of width 0", raw + ["--roi", "0,0,0,5"], ["region 0", "empty"], want_rc=1)
+    prep("--roi 1,2,3 (malformed)", raw + ["--roi", "1,2,3"], ["--roi", "'1,2,3'"], want_rc=2)
+    prep("--roi -1,0,5,5", raw + ["--roi", "-1,0,5,5"], ["--roi", "'-1,0,5,5'"], want_rc=2)
+    prep("--crop-pct 2", raw + ["--crop-pct", "2"], ["--crop-pct", "'2'"], want_rc=2)
+    prep("--crop-pct 0", raw + ["--crop-pct", "0"], ["--crop-pct", "'0'"], want_rc=2)
+    prep("--std 0,1,1", raw + ["--std", "0,1,1"], ["--std", "'0,1,1'"], want_rc=2)
+    prep("--mean 1,2", raw + ["--mean", "1,2"], ["--mean", "'1,2'"], want_rc=2)
+    prep("--mean nan,0,0", raw + ["--mean", "nan,0,0"], ["--mean", "'nan,0,0'"], want_rc=2)
+    prep("--input-size 0", raw + ["--input-size", "0"], ["--input-size", "'0'"], want_rc=2)
+    prep("--fit squash", raw + ["--fit", "squash"], ["--fit", "'squash'"], want_rc=2)
+    prep("--filter lanczos", raw + ["--filter", "lanczos"], ["--filter", "'lanczos'"], want_rc=2)
+    wide = write(P("wide.gray8"), bytes(4000))
+    prep("4000 pixels shrunk to 4 (too many taps)",
+         ["--raw", wide, "--format", "gray8", "--size", "4000x1", "--input-size", "4", "--fit", "stretch"],
+         [wide, "filter taps", "at most 320"], want_rc=1)
+
+    # image files
+    trunc_png = write(P("trunc.png"), png_bytes(rgb)[:60])
+    prep("truncated PNG", ["--image", trunc_png], [trunc_png, "PNG"], want_rc=1)
+    try:
+        from PIL import Image
+        import io
+        b = io.BytesIO()
+        Image.fromarray(np.tile(rgb, (4, 4, 1))).save(b, "JPEG", quality=90)
+        jpg = b.getvalue()
+        trunc_jpg = write(P("trunc.jpg"), jpg[:len(jpg) // 2])
+        prep("truncated JPEG", ["--image", trunc_jpg], [trunc_jpg, "JPEG"], want_rc=1)
+        junk_jpg = write(P("junk.jpg"), jpg[:2] + os.urandom(600))
+        prep("JPEG header then junk", ["--image", junk_jpg], [junk_jpg, "JPEG"], want_rc=1)
+    except ImportError:
+        print("SKIP  prep: truncated JPEG (no PIL to write one)", flush=True)
+    p16 = write(P("p16.ppm"), b"P6\n33 17\n65535\n" + bytes(33 * 17 * 6))
+    prep("PPM with maxval 65535", ["--image", p16], [p16, "maxval 65535"], want_rc=1)
+    nopix = write(P("nopix.ppm"), b"P6\n33 17\n255\n" + bytes(100))
+    prep("PPM shorter than its pixels", ["--image", nopix], [nopix, "ends before"], want_rc=1)
+    badhdr = write(P("badhdr.ppm"), b"P6\n33 x7\n255\n" + bytes(33 * 17 * 3))
+    prep("PPM with a broken header", ["--image", badhdr], [badhdr, "header"], want_rc=1)
+    huge = write(P("huge.ppm"), b"P6\n100000 100000\n255\n")
+    prep("PPM of 100000x100000", ["--image", huge], [huge, "out of range"], want_rc=1)
+    empty = write(P("empty.png"), b"")
+    prep("empty file as --image", ["--image", empty], [empty, "empty"], want_rc=1)
+    junk = write(P("junk.bin"), bytes(range(256)) * 4)
+    prep("--image of unknown type", ["--image", junk], [junk, "not a PNG, JPEG or binary PPM/PGM"], want_rc=1)
+    prep("--image missing file", ["--image", P("nope.png")], [P("nope.png"), "No such file"], want_rc=1)
+    prep("--image is a folder", ["--image", bad], [bad, "folder"], want_rc=1)
+
+    # --isa the CPU (or the build) lacks
+    for isa in ("avx2", "avx512"):
+        if isa_supported(s.effnet, isa, ok_raw):
+            print("SKIP  prep: --isa %s (this CPU and build have it)" % isa, flush=True)
+        else:
+            prep("--isa %s without it" % isa, raw + ["--isa", isa], [isa, "not available"], want_rc=1)
+
+    # effnet run with a picture
+    s.expect_error("run: truncated PNG", ["run", "--weights", valid, "--image", trunc_png], [trunc_png, "PNG"])
+    s.expect_error("run: --roi outside the picture",
+                   ["run", "--weights", valid, "--image", png, "--roi", "30,0,5,5"],
+                   [png, "region 0", "not inside"], want_rc=1)
+    s.expect_error("run: --input and --image together", ["run", "--weights", valid, "--input", x, "--image", png],
+                   ["--input", "not both"], want_rc=2)
+    s.expect_error("run: --input-size 300 for a 224 model",
+                   ["run", "--weights", valid, "--image", png, "--input-size", "300"], ["300", "224"], want_rc=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--effnet", required=True, help="path to the effnet binary")
@@ -384,6 +521,9 @@ def main():
     s.expect_error("run without --input", ["run", "--weights", valid], ["--input"], want_rc=2)
     s.expect_error("--threads -1", ["run", "--weights", valid, "--input", x, "--threads", "-1"],
                    ["--threads", "-1"], want_rc=2)
+
+    # --- pictures and the frame path (effnet prep / run PICTURE) ------------
+    prep_cases(s, bad, valid, x)
 
     took = time.time() - t_start
     print("%d cases, %d failed, %.1f s" % (s.count, len(s.failures), took))

@@ -1,7 +1,10 @@
 /* test_kernels.c — every kernel of every dispatch path this CPU supports
  * against a plain scalar reference written here, on random shapes including
  * the edges: odd channel counts (masked tails), widths that are not a multiple
- * of the output block, stride 2, both paddings, partial row tiles, residuals.
+ * of the output block, stride 2, both paddings, partial row tiles, residuals;
+ * and the frame path's kernels (unpack, horizontal taps/dense/exact passes,
+ * vertical pass, stores) on random and real filter tables, every pass mode,
+ * interleaved sources, guards around every output row.
  *
  * Tolerance: |got - ref| <= 2e-5 * (sum of |terms| + 1e-3) — room for a
  * different summation order and the vector exp, nothing more. */
@@ -15,6 +18,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "model.h"
+#include "resample.h"
 #include "check.h"
 
 static unsigned long long rng = 88172645463325252ULL;
@@ -278,6 +282,458 @@ static void test_driver(const Kernels *k, int threads) {
   }
 }
 
+/* ---- the frame path: unpack, resampling passes, stores ----
+ * References in double. A pass ending in PASS_ROUND must give exactly
+ * floor(clamp(ref) + 0.5) of the sum in double (taken in tap order): on
+ * samples in [0, 255] the kernels redo in double every output their float
+ * sum leaves within `near` of a half (resample-exact.h), so no margin. With
+ * Pillow's 22-bit weights and 8-bit samples that sum is exact, and the
+ * result Pillow's: test_round_exact checks that against int64, ties
+ * included. */
+#define GUARD_F (-7777.0f)
+#define GUARD_N 16
+static const PassMode kModes[3] = {PASS_ROUND, PASS_CLAMP, PASS_LINEAR};
+static const int kParts[3] = {1, 2, 4};
+
+static double clamp255_d(double v) { return v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v; }
+
+static int pass_ok(float got, double ref, double mag, PassMode mode) {
+  const double tol = 2e-5 * (mag + 1e-3);
+  if (!isfinite(got)) return 0;
+  if (mode == PASS_LINEAR) return fabs(got - ref) <= tol;
+  const double c = clamp255_d(ref);
+  if (mode == PASS_CLAMP) return fabs(got - c) <= tol;
+  return got == (float)floor(c + 0.5);
+}
+
+/* The bound on a float sum's error the plan gives the kernels (prep.c's
+ * near_bound): kmax + 6 roundings of at most 2^-24 of 255 * sum |w|. */
+static float near_of(const float *w, int kmax, const int *count, int n) {
+  double most = 0.0;
+  for (int x = 0; x < n; x++) {
+    double sum = 0.0;
+    for (int i = 0; i < (count ? count[x] : kmax); i++) sum += fabs(w[(size_t)x * kmax + i]);
+    if (sum > most) most = sum;
+  }
+  return (float)((kmax + 6) * 255.0 * most / 16777216.0);
+}
+
+static const char *mode_name(PassMode m) { return m == PASS_ROUND ? "round" : m == PASS_CLAMP ? "clamp" : "linear"; }
+
+static void test_unpack(const Kernels *k) {
+  static const size_t big[] = {255, 256, 1000, 4096 + 13, 65536 + 7, 1920 * 3 + 1};
+  const int nsmall = 201, nbig = (int)(sizeof big / sizeof big[0]);
+  for (int t = 0; t < nsmall + nbig; t++) {
+    size_t n = t < nsmall ? (size_t)t : big[t - nsmall];
+    int so = irand(0, 63), dof = irand(0, 15);
+    /* the source ends exactly at byte n: a read past it trips ASan */
+    uint8_t *sbuf = malloc((size_t)so + n > 0 ? (size_t)so + n : 1), *src = sbuf + so;
+    float *dbuf = malloc(sizeof(float) * ((size_t)dof + n + GUARD_N)), *dst = dbuf + dof;
+    for (size_t i = 0; i < n; i++) src[i] = (uint8_t)irand(0, 255);
+    if (n > 0) src[0] = 255, src[n - 1] = (uint8_t)(n > 1 ? 0 : 255);
+    for (size_t i = 0; i < (size_t)dof + n + GUARD_N; i++) dbuf[i] = GUARD_F;
+    k->unpack_u8(src, n, dst);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += dst[i] != (float)src[i];
+    CHECK(bad == 0, "%s unpack_u8 n=%zu src+%d dst+%d: %zu wrong values", k->name, n, so, dof, bad);
+    for (int i = 0; i < dof; i++) CHECK(dbuf[i] == GUARD_F, "%s unpack_u8 n=%zu wrote before dst", k->name, n);
+    for (int i = 0; i < GUARD_N; i++)
+      CHECK(dst[n + i] == GUARD_F, "%s unpack_u8 n=%zu wrote past n (+%d)", k->name, n, i);
+    free(sbuf);
+    free(dbuf);
+  }
+}
+
+/* A horizontal taps table: random (monotone starts, random weights, NaN in
+ * the unused weight slots) or a real one from resample_taps. */
+typedef struct {
+  AxisTaps t;  /* absolute starts (base = t.first) */
+  HTaps h;     /* starts relative to the sources' first sample, and tap-major for the gathers */
+  int base, inputs;
+  int *rel, *col;
+  float *wt;
+} TapsCase;
+
+static void taps_case_free(TapsCase *c) {
+  free(c->t.start);
+  free(c->t.count);
+  free(c->t.w);
+  free(c->rel);
+  free(c->col);
+  free(c->wt);
+}
+
+static void taps_case_finish(TapsCase *c) {
+  c->base = c->t.first;
+  c->inputs = c->t.last - c->t.first;
+  c->rel = malloc(sizeof(int) * (size_t)c->t.out);
+  int kcol = 1;
+  for (int x = 0; x < c->t.out; x++) {
+    c->rel[x] = c->t.start[x] - c->base;
+    if (c->t.count[x] > kcol) kcol = c->t.count[x];
+  }
+  /* the tap-major form, exactly as large as the kernels may read (kcol x npad) */
+  const int npad = (c->t.out + 15) / 16 * 16;
+  c->col = malloc(sizeof(int) * (size_t)kcol * npad);
+  c->wt = malloc(sizeof(float) * (size_t)kcol * npad);
+  int got = resample_taps_columns(&c->t, c->base, npad, c->col, c->wt);
+  CHECK(got == kcol, "resample_taps_columns: kcol %d, want %d", got, kcol);
+  int bad = 0;
+  for (size_t i = 0; i < (size_t)kcol * npad; i++)
+    bad += c->col[i] < 0 || c->col[i] >= c->inputs || !isfinite(c->wt[i]);
+  CHECK(bad == 0, "resample_taps_columns: %d columns outside the %d inputs (or weights not finite)", bad, c->inputs);
+  c->h = (HTaps){c->t.out, c->t.kmax, c->rel, c->t.count, c->t.w, npad, kcol, c->col, c->wt,
+                 near_of(c->t.w, c->t.kmax, c->t.count, c->t.out)};
+}
+
+static void random_taps(TapsCase *c, int exact22) {
+  const int n = irand(1, 300), kmax = irand(1, 40);
+  const double wscale = irand(0, 1) ? 1.0 : 2.0 / kmax;
+  const int bits = irand(1, 22); /* exact: weights multiples of 2^-bits, ties happen when bits is small */
+  c->t = (AxisTaps){.out = n, .kmax = kmax};
+  c->t.start = malloc(sizeof(int) * n);
+  c->t.count = malloc(sizeof(int) * n);
+  c->t.w = malloc(sizeof(float) * (size_t)n * kmax);
+  int s = irand(0, 5), first = 1 << 30, last = 0;
+  for (int x = 0; x < n; x++) {
+    if (x > 0) s += irand(0, 3);
+    int cnt = irand(1, kmax);
+    c->t.start[x] = s;
+    c->t.count[x] = cnt;
+    for (int i = 0; i < kmax; i++) {
+      float w;
+      if (i >= cnt) w = NAN; /* never read */
+      else if (exact22) w = (float)ldexp((double)irand(-(1 << bits), 1 << bits), -bits);
+      else w = (float)(frand() * wscale);
+      c->t.w[(size_t)x * kmax + i] = w;
+    }
+    if (s < first) first = s;
+    if (s + cnt > last) last = s + cnt;
+  }
+  c->t.first = first;
+  c->t.last = last;
+  c->t.contiguous = 0;
+  taps_case_finish(c);
+}
+
+static void real_taps(TapsCase *c, int pillow8) {
+  const EffnetFilter f = (EffnetFilter)irand(0, 2);
+  const int out = irand(1, 300), lo = irand(0, 20), in = irand(1, 20 * out < 1500 ? 20 * out : 1500);
+  AxisGeometry g = {lo + frand() * 0.5, (double)in / out * (1.0 + 0.2 * frand()), irand(0, 3), out, lo, lo + in};
+  if (irand(0, 3) == 0) g.scale = (double)in / out; /* plain resize */
+  const int kmax = resample_kmax(&g, f);
+  c->t.start = malloc(sizeof(int) * out);
+  c->t.count = malloc(sizeof(int) * out);
+  c->t.w = malloc(sizeof(float) * (size_t)out * kmax);
+  resample_taps(&g, f, pillow8, &c->t);
+  taps_case_finish(c);
+}
+
+/* Sources of `lanes` lanes with `step`: each lane its own buffer ending at
+ * its last sample, the samples between NaN (a wrong stride shows). Samples
+ * are integers or not, in [0, 255] (what the exact rounding assumes) unless
+ * `wide`. */
+static float **make_sources(int lanes, int step, int inputs, int integers, int wide, float ***bufs) {
+  float **src = malloc(sizeof(float *) * lanes);
+  *bufs = malloc(sizeof(float *) * lanes);
+  for (int l = 0; l < lanes; l++) {
+    int off = irand(0, step - 1);
+    size_t len = (size_t)off + (size_t)(inputs - 1) * step + 1;
+    float *b = malloc(sizeof(float) * len);
+    for (size_t i = 0; i < len; i++) b[i] = NAN;
+    src[l] = b + off;
+    for (int j = 0; j < inputs; j++)
+      src[l][(size_t)j * step] = integers ? (float)irand(0, 255) : wide ? 150.0f * frand() + 128.0f
+                                                                          : 127.5f * frand() + 127.5f;
+    (*bufs)[l] = b;
+  }
+  return src;
+}
+
+static void free_sources(int lanes, float **src, float **bufs) {
+  for (int l = 0; l < lanes; l++) free(bufs[l]);
+  free(bufs);
+  free(src);
+}
+
+/* The horizontal pass of one case through the taps and dense kernels. */
+static void check_h(const Kernels *k, const TapsCase *c, const char *what) {
+  const int lanes = irand(1, RESAMPLE_MAX_LANES), step = irand(1, 4), integers = irand(0, 3) != 0;
+  const PassMode mode = kModes[irand(0, 2)];
+  const int n = c->t.out;
+  float **bufs, **src = make_sources(lanes, step, c->inputs, integers, mode != PASS_ROUND, &bufs);
+  /* references */
+  double *ref = malloc(sizeof(double) * (size_t)lanes * n), *mag = malloc(sizeof(double) * (size_t)lanes * n);
+  for (int l = 0; l < lanes; l++)
+    for (int x = 0; x < n; x++) {
+      double s = 0.0, m = 0.0;
+      for (int i = 0; i < c->t.count[x]; i++) {
+        double term = (double)c->t.w[(size_t)x * c->t.kmax + i] * src[l][(size_t)(c->rel[x] + i) * step];
+        s += term;
+        m += fabs(term);
+      }
+      ref[(size_t)l * n + x] = s;
+      mag[(size_t)l * n + x] = m;
+    }
+  const int tile = k->resample_h_dense ? k->resample_tile : 1;
+  const int ntiles = (n + tile - 1) / tile;
+  /* the gathering taps kernels write npad outputs, the dense ones whole tiles */
+  const int taps_written = k->gather_cost > 0.0f ? c->h.npad : n;
+  const int width = ntiles * tile > taps_written ? ntiles * tile : taps_written;
+  for (int form = 0; form < (k->resample_h_dense ? 2 : 1); form++) {
+    float **dst = malloc(sizeof(float *) * lanes);
+    float *dbuf = malloc(sizeof(float) * (size_t)lanes * (width + 2 * GUARD_N));
+    for (size_t i = 0; i < (size_t)lanes * (width + 2 * GUARD_N); i++) dbuf[i] = GUARD_F;
+    for (int l = 0; l < lanes; l++) dst[l] = dbuf + (size_t)l * (width + 2 * GUARD_N) + GUARD_N;
+    int written = taps_written;
+    const char *fn = "resample_h_taps";
+    if (form == 0) {
+      k->resample_h_taps(&c->h, step, lanes, (const float *const *)src, dst, mode);
+    } else {
+      HTiles tiles;
+      int *j0 = malloc(sizeof(int) * ntiles), *len = malloc(sizeof(int) * ntiles);
+      size_t nw = resample_tiles_floats(&c->t, tile);
+      float *w = malloc(sizeof(float) * (nw ? nw : 1));
+      resample_tiles(&c->t, tile, c->base, &tiles, j0, len, w);
+      CHECK(tiles.ntiles == ntiles && tiles.tile == tile, "%s resample_tiles: %d tiles of %d", k->name, tiles.ntiles,
+            tiles.tile);
+      /* the span in parts: as a plan gives it to one or two lanes */
+      tiles.parts = lanes == 1 ? kParts[irand(0, 2)] : lanes == 2 ? kParts[irand(0, 1)] : 1;
+      tiles.taps = &c->h;
+      k->resample_h_dense(&tiles, step, lanes, (const float *const *)src, dst, mode);
+      free(j0);
+      free(len);
+      free(w);
+      written = ntiles * tile;
+      fn = "resample_h_dense";
+    }
+    int bad = 0;
+    for (int l = 0; l < lanes; l++) {
+      const float *row = dst[l];
+      for (int x = 0; x < n; x++) {
+        double r = ref[(size_t)l * n + x], m = mag[(size_t)l * n + x];
+        if (!pass_ok(row[x], r, m, mode) && bad++ < 3)
+          CHECK(0, "%s %s (%s) n=%d kmax=%d lanes=%d step=%d %s lane %d x=%d: %.7g vs %.9g", k->name, fn, what, n,
+                c->t.kmax, lanes, step, mode_name(mode), l, x, row[x], r);
+      }
+      for (int x = n; x < written; x++)
+        if (row[x] != 0.0f && bad++ < 3)
+          CHECK(0, "%s %s (%s) n=%d lane %d: padding output %d is %g, not 0", k->name, fn, what, n, l, x, row[x]);
+      for (int x = -GUARD_N; x < 0; x++)
+        if (row[x] != GUARD_F && bad++ < 3) CHECK(0, "%s %s n=%d lane %d: wrote before the row", k->name, fn, n, l);
+      for (int x = written; x < written + GUARD_N; x++)
+        if (row[x] != GUARD_F && bad++ < 3)
+          CHECK(0, "%s %s (%s) n=%d lane %d: wrote output %d past the %d it should", k->name, fn, what, n, l, x,
+                written);
+    }
+    CHECK(bad == 0, "%s %s (%s) n=%d kmax=%d lanes=%d step=%d %s: %d bad outputs", k->name, fn, what, n, c->t.kmax,
+          lanes, step, mode_name(mode), bad);
+    free(dst);
+    free(dbuf);
+  }
+  free(ref);
+  free(mag);
+  free_sources(lanes, src, bufs);
+}
+
+static void test_resample_h(const Kernels *k) {
+  for (int trial = 0; trial < 1000; trial++) {
+    TapsCase c;
+    if (trial % 2) random_taps(&c, 0);
+    else real_taps(&c, irand(0, 1));
+    check_h(k, &c, trial % 2 ? "random taps" : "filter taps");
+    taps_case_free(&c);
+  }
+}
+
+/* PASS_ROUND is Pillow's rounding: 22-bit weights and 8-bit samples,
+ * against int64, with many exact ties (weights on coarse grids), through
+ * every horizontal form and the vertical pass. */
+static int64_t pillow_int(int64_t sum) {
+  const int64_t one = (int64_t)1 << PILLOW_PRECISION_BITS;
+  int64_t q = sum + one / 2, v = q >= 0 ? q / one : -((-q + one - 1) / one); /* >> 22 is a floor */
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+static void test_round_exact(const Kernels *k) {
+  const double one = (double)((int64_t)1 << PILLOW_PRECISION_BITS);
+  int ties = 0, bad = 0;
+  for (int trial = 0; trial < 600; trial++) {
+    TapsCase c;
+    if (trial % 2) random_taps(&c, 1);
+    else real_taps(&c, 1);
+    const int lanes = irand(1, RESAMPLE_MAX_LANES), step = irand(1, 4), n = c.t.out;
+    float **bufs, **src = make_sources(lanes, step, c.inputs, 1, 0, &bufs);
+    int64_t *want = malloc(sizeof(int64_t) * (size_t)lanes * n);
+    for (int l = 0; l < lanes; l++)
+      for (int x = 0; x < n; x++) {
+        int64_t sum = 0;
+        for (int i = 0; i < c.t.count[x]; i++) {
+          double wq = (double)c.t.w[(size_t)x * c.t.kmax + i] * one;
+          CHECK(wq == floor(wq), "round: weight %d of output %d is not a multiple of 2^-22", i, x);
+          sum += (int64_t)wq * (int64_t)src[l][(size_t)(c.rel[x] + i) * step];
+        }
+        want[(size_t)l * n + x] = pillow_int(sum);
+        ties += sum % ((int64_t)1 << 21) == 0 && (sum >> 21) % 2 != 0;
+      }
+    const int tile = k->resample_h_dense ? k->resample_tile : 1, ntiles = (n + tile - 1) / tile;
+    const int width = ntiles * tile > c.h.npad ? ntiles * tile : c.h.npad;
+    float *dbuf = malloc(sizeof(float) * (size_t)lanes * width), *dst[RESAMPLE_MAX_LANES];
+    for (int l = 0; l < lanes; l++) dst[l] = dbuf + (size_t)l * width;
+    for (int form = 0; form < (k->resample_h_dense ? 2 : 1); form++) {
+      HTiles tiles;
+      int *j0 = malloc(sizeof(int) * ntiles), *len = malloc(sizeof(int) * ntiles);
+      size_t nw = resample_tiles_floats(&c.t, tile);
+      float *w = malloc(sizeof(float) * (nw ? nw : 1));
+      if (form == 0) {
+        k->resample_h_taps(&c.h, step, lanes, (const float *const *)src, dst, PASS_ROUND);
+      } else {
+        resample_tiles(&c.t, tile, c.base, &tiles, j0, len, w);
+        tiles.parts = lanes == 1 ? kParts[irand(0, 2)] : lanes == 2 ? kParts[irand(0, 1)] : 1;
+        tiles.taps = &c.h;
+        k->resample_h_dense(&tiles, step, lanes, (const float *const *)src, dst, PASS_ROUND);
+      }
+      for (int l = 0; l < lanes; l++)
+        for (int x = 0; x < n; x++)
+          if (dst[l][x] != (float)want[(size_t)l * n + x] && bad++ < 5)
+            CHECK(0, "%s %s PASS_ROUND n=%d lanes=%d step=%d lane %d x=%d: %g, Pillow %lld", k->name,
+                  form ? "resample_h_dense" : "resample_h_taps", n, lanes, step, l, x, dst[l][x],
+                  (long long)want[(size_t)l * n + x]);
+      free(j0);
+      free(len);
+      free(w);
+    }
+    free(dbuf);
+    free(want);
+    free_sources(lanes, src, bufs);
+    taps_case_free(&c);
+  }
+  /* the vertical pass on the same kind of sums */
+  for (int trial = 0; trial < 300; trial++) {
+    const int taps = irand(1, 40), n = 16 * irand(1, 40), bits = irand(1, 22);
+    float **rows = malloc(sizeof(float *) * taps), *w = malloc(sizeof(float) * taps);
+    for (int t = 0; t < taps; t++) {
+      rows[t] = malloc(sizeof(float) * n);
+      for (int x = 0; x < n; x++) rows[t][x] = (float)irand(0, 255);
+      w[t] = (float)ldexp((double)irand(-(1 << bits), 1 << bits), -bits) * (irand(0, 1) ? 1.0f : 2.0f / taps);
+      w[t] = (float)(nearbyint(w[t] * one) / one);
+    }
+    float *out = malloc(sizeof(float) * n);
+    k->resample_v((const float *const *)rows, w, taps, n, PASS_ROUND, near_of(w, taps, NULL, 1), out);
+    for (int x = 0; x < n; x++) {
+      int64_t sum = 0;
+      for (int t = 0; t < taps; t++) sum += (int64_t)((double)w[t] * one) * (int64_t)rows[t][x];
+      ties += sum % ((int64_t)1 << 21) == 0 && (sum >> 21) % 2 != 0;
+      if (out[x] != (float)pillow_int(sum) && bad++ < 5)
+        CHECK(0, "%s resample_v PASS_ROUND taps=%d x=%d: %g, Pillow %lld", k->name, taps, x, out[x],
+              (long long)pillow_int(sum));
+    }
+    for (int t = 0; t < taps; t++) free(rows[t]);
+    free(rows);
+    free(w);
+    free(out);
+  }
+  CHECK(bad == 0, "%s PASS_ROUND: %d outputs differ from Pillow's", k->name, bad);
+  CHECK(ties > 1000, "%s PASS_ROUND: only %d exact ties were tried", k->name, ties);
+}
+
+static void test_resample_v(const Kernels *k) {
+  for (int trial = 0; trial < 250; trial++) {
+    const int taps = trial < 60 ? trial + 1 : irand(1, 60), n = trial == 0 ? 0 : 16 * irand(1, 128);
+    const int integers = irand(0, 1);
+    const double wscale = irand(0, 1) ? 1.0 : 2.0 / taps;
+    const PassMode mode = kModes[trial % 3];
+    float **rows = malloc(sizeof(float *) * taps), *w = malloc(sizeof(float) * taps);
+    for (int t = 0; t < taps; t++) {
+      /* each row its own block, exactly n floats: a read past n trips ASan */
+      rows[t] = malloc(sizeof(float) * (n ? n : 1));
+      for (int x = 0; x < n; x++)
+        rows[t][x] = integers ? (float)irand(0, 255) : mode == PASS_ROUND ? 127.5f * frand() + 127.5f
+                                                                          : 150.0f * frand() + 128.0f;
+      w[t] = (float)(frand() * wscale);
+    }
+    float *obuf = malloc(sizeof(float) * ((size_t)n + 2 * GUARD_N)), *out = obuf + GUARD_N;
+    for (int i = 0; i < n + 2 * GUARD_N; i++) obuf[i] = GUARD_F;
+    k->resample_v((const float *const *)rows, w, taps, n, mode, near_of(w, taps, NULL, 1), out);
+    int bad = 0;
+    for (int x = 0; x < n; x++) {
+      double s = 0.0, m = 0.0;
+      for (int t = 0; t < taps; t++) {
+        double term = (double)w[t] * rows[t][x];
+        s += term;
+        m += fabs(term);
+      }
+      if (!pass_ok(out[x], s, m, mode) && bad++ < 3)
+        CHECK(0, "%s resample_v taps=%d n=%d %s x=%d: %.7g vs %.9g", k->name, taps, n, mode_name(mode), x, out[x], s);
+    }
+    for (int i = 0; i < GUARD_N; i++) {
+      if (obuf[i] != GUARD_F && bad++ < 3) CHECK(0, "%s resample_v n=%d wrote before out", k->name, n);
+      if (out[n + i] != GUARD_F && bad++ < 3) CHECK(0, "%s resample_v n=%d wrote out[%d]", k->name, n, n + i);
+    }
+    CHECK(bad == 0, "%s resample_v taps=%d n=%d %s: %d bad", k->name, taps, n, mode_name(mode), bad);
+    for (int t = 0; t < taps; t++) free(rows[t]);
+    free(rows);
+    free(w);
+    free(obuf);
+  }
+}
+
+/* store_rgb / store_yuv: n outputs, planar or interleaved, guards around. */
+static void test_store(const Kernels *k) {
+  for (int trial = 0; trial < 600; trial++) {
+    const int yuv = trial % 2, nhwc = trial / 2 % 2;
+    const int n = trial < 200 ? trial / 4 + 1 : irand(1, 300);
+    const ptrdiff_t cs = n + irand(0, 40);
+    float *comp[3], scale[3], shift[3], m[12];
+    for (int c = 0; c < 3; c++) {
+      comp[c] = malloc(sizeof(float) * n); /* exactly n: a read past trips ASan */
+      for (int x = 0; x < n; x++) comp[c][x] = yuv ? (float)irand(0, 255) + 0.25f * frand() : 300.0f * frand() + 128.0f;
+      scale[c] = 0.05f * frand();
+      shift[c] = 3.0f * frand();
+    }
+    for (int i = 0; i < 12; i++) m[i] = i % 4 == 3 ? 300.0f * frand() : 2.0f * frand();
+    const size_t span = nhwc ? 3 * (size_t)n : 3 * (size_t)cs;
+    float *buf = malloc(sizeof(float) * (span + 2 * GUARD_N)), *dst = buf + GUARD_N;
+    for (size_t i = 0; i < span + 2 * GUARD_N; i++) buf[i] = GUARD_F;
+    if (yuv) k->store_yuv((const float *const *)comp, n, m, scale, shift, dst, cs, nhwc);
+    else k->store_rgb((const float *const *)comp, n, scale, shift, dst, cs, nhwc);
+    int bad = 0;
+    for (int x = 0; x < n; x++)
+      for (int c = 0; c < 3; c++) {
+        double v = comp[c][x];
+        if (yuv) {
+          const float *r = m + 4 * c;
+          double y = comp[0][x], u = comp[1][x], vv = comp[2][x];
+          double s = (double)r[0] * y + (double)r[1] * u + (double)r[2] * vv + r[3];
+          double mg = fabs(r[0] * y) + fabs(r[1] * u) + fabs(r[2] * vv) + fabs(r[3]);
+          /* the clamp sees the sum within its float error: 1e-5 of the terms */
+          v = clamp255_d(s);
+          double want = v * scale[c] + shift[c];
+          float got = dst[nhwc ? 3 * x + c : c * cs + x];
+          double tol = 1e-5 * (mg * fabs(scale[c]) + fabs(v * scale[c]) + fabs(shift[c]));
+          if (!(fabs(got - want) <= tol) && bad++ < 3)
+            CHECK(0, "%s store_yuv n=%d nhwc=%d x=%d c=%d: %.9g vs %.9g", k->name, n, nhwc, x, c, got, want);
+        } else {
+          double want = v * scale[c] + shift[c];
+          float got = dst[nhwc ? 3 * x + c : c * cs + x];
+          double tol = 1e-5 * (fabs(v * scale[c]) + fabs(shift[c])) + 1e-30;
+          if (!(fabs(got - want) <= tol) && bad++ < 3)
+            CHECK(0, "%s store_rgb n=%d nhwc=%d x=%d c=%d: %.9g vs %.9g", k->name, n, nhwc, x, c, got, want);
+        }
+      }
+    for (size_t i = 0; i < span + 2 * GUARD_N; i++) {
+      size_t at = i - GUARD_N; /* wraps for the guard before */
+      int inside = i >= GUARD_N && at < span && (nhwc || (ptrdiff_t)(at % cs) < n);
+      if (!inside && buf[i] != GUARD_F && bad++ < 3)
+        CHECK(0, "%s store_%s n=%d nhwc=%d chan_stride=%td wrote float %td of the buffer (outside the row)", k->name,
+              yuv ? "yuv" : "rgb", n, nhwc, cs, (ptrdiff_t)i - GUARD_N);
+    }
+    CHECK(bad == 0, "%s store_%s n=%d nhwc=%d: %d bad", k->name, yuv ? "yuv" : "rgb", n, nhwc, bad);
+    for (int c = 0; c < 3; c++) free(comp[c]);
+    free(buf);
+  }
+}
+
 int main(void) {
   static const EffnetIsa isas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512};
   int tested = 0;
@@ -294,6 +750,11 @@ int main(void) {
     test_scale(k);
     test_driver(k, 1);
     test_driver(k, 3);
+    test_unpack(k);
+    test_resample_h(k);
+    test_resample_v(k);
+    test_round_exact(k);
+    test_store(k);
     printf("%-7s %s\n", k->name, failures == before ? "ok" : "FAILED");
     tested++;
   }

@@ -318,12 +318,7 @@ static void picture_options(const Args *a, const EffnetInfo *info, EffnetPrepOpt
   if (a->crop_pct > 0) o->crop_pct = a->crop_pct;
   if (a->have_mean) memcpy(o->mean, a->mean, sizeof o->mean);
   if (a->have_std) memcpy(o->std, a->std, sizeof o->std);
-  if (a->unnormalized) {
-    for (int c = 0; c < 3; c++) {
-      o->mean[c] = 0.0f;
-      o->std[c] = 1.0f / 255.0f;
-    }
-  }
+  o->unnormalized = a->unnormalized;
   o->isa = a->opt.isa;
 }
 

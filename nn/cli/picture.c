@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifdef EFFNET_HAVE_PNG
 #include <png.h>
@@ -196,13 +197,30 @@ static int read_jpeg(const char *path, FILE *fp, Picture *pic, char *err, size_t
 #endif
 }
 
+/* Opens a picture file, saying plainly when it is a folder or empty. */
+static FILE *open_picture(const char *path, char *err, size_t errlen) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (S_ISDIR(sb.st_mode)) {
+    set_error(err, errlen, "%s: is a folder, not a picture file", path);
+    return NULL;
+  }
+  if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+    set_error(err, errlen, "%s: the file is empty", path);
+    return NULL;
+  }
+  FILE *fp = fopen(path, "rb");
+  if (!fp) set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+  return fp;
+}
+
 int picture_read_image(const char *path, Picture *pic, char *err, size_t errlen) {
   memset(pic, 0, sizeof *pic);
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
+  FILE *fp = open_picture(path, err, errlen);
+  if (!fp) return -1;
   unsigned char magic[8] = {0};
   size_t got = fread(magic, 1, sizeof magic, fp);
   int rc;
@@ -235,11 +253,8 @@ int picture_read_raw(const char *path, EffnetFormat format, int width, int heigh
               width, height, effnet_format_name(format) ? effnet_format_name(format) : "?", EFFNET_FRAME_MAX);
     return -1;
   }
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    set_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
+  FILE *fp = open_picture(path, err, errlen);
+  if (!fp) return -1;
   uint8_t *px = malloc((size_t)bytes + 1);
   size_t got = px ? fread(px, 1, (size_t)bytes + 1, fp) : 0;
   fclose(fp);

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "../errors.h"
+
 static const Kernels kScalar = {
   .name = "scalar", .mr = EFFNET_SCALAR_MR, .nv = 1,
   .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar, .vact = effnet_vact_scalar,
@@ -56,6 +58,15 @@ EffnetIsa effnet_isa_best(void) {
   if (effnet_isa_supported(EFFNET_ISA_AVX512)) return EFFNET_ISA_AVX512;
   if (effnet_isa_supported(EFFNET_ISA_AVX2)) return EFFNET_ISA_AVX2;
   return EFFNET_ISA_SCALAR;
+}
+
+/* "the avx2 kernels are not available ..." or why an ISA value is wrong. */
+void effnet_kernels_unavailable(int isa, char *err, size_t errlen) {
+  const char *name = effnet_isa_name((EffnetIsa)isa);
+  if (name)
+    set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", name);
+  else
+    set_error(err, errlen, "unknown instruction set %d (auto, scalar, avx2 or avx512)", isa);
 }
 
 const Kernels *effnet_kernels_for(int isa) {

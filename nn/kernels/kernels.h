@@ -61,7 +61,8 @@ typedef void (*ScaleChannelsFn)(float *x, const float *gate, int C, size_t p0, s
  * source rows at once (rows of one group, or channels of one packed row):
  * input j of lane l is src[l][j * step]. Each pass ends in one of: */
 typedef enum {
-  PASS_ROUND = 0,  /* what Pillow does to an 8-bit result: clamp to [0, 255], then floor(v + 0.5) */
+  PASS_ROUND = 0,  /* what Pillow does to an 8-bit result, exactly (resample-exact.h): clamp to
+                    * [0, 255], then floor(v + 0.5) of the exact sum */
   PASS_CLAMP,      /* clamp to [0, 255] */
   PASS_LINEAR,     /* nothing: the filter alone */
 } PassMode;
@@ -84,6 +85,7 @@ typedef struct {
   int npad, kcol;
   const int *col;
   const float *wt;
+  float near;   /* PASS_ROUND: a float sum is within this of the exact one */
 } HTaps;
 typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float *const *src,
                                 float *const *dst, PassMode mode);
@@ -91,20 +93,28 @@ typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float
 /* Horizontal pass, dense form (SIMD): outputs in tiles of `tile`; tile i
  * reads inputs j0[i] .. j0[i] + len[i] - 1 with weights w_i[j * tile + o]
  * (zero where output o does not use input j), the tiles' weights stored one
- * after the other. Writes ntiles * tile outputs per lane (the caller pads). */
+ * after the other. Writes ntiles * tile outputs per lane (the caller pads).
+ * `parts` > 1: each lane's span summed in that many interleaved parts (used
+ * with one or two lanes, so that the FMAs do not wait on each other; a plan
+ * gives every call of a group the same, so results never depend on how rows
+ * were batched). `taps`: the same filter in the taps form, for PASS_ROUND's
+ * exact outputs. */
 typedef struct {
   int tile, ntiles;
   const int *j0, *len;
   const float *w;
+  int parts;
+  const HTaps *taps;
 } HTiles;
 typedef void (*ResampleHDenseFn)(const HTiles *t, int step, int lanes, const float *const *src,
                                  float *const *dst, PassMode mode);
 #define RESAMPLE_MAX_LANES 8
 
 /* Vertical pass: out[x] = mode(sum_t w[t] * rows[t][x]) for x < n. n is a
- * multiple of 16 (the caller's rows are padded). */
+ * multiple of 16 (the caller's rows are padded). PASS_ROUND: `near` bounds
+ * the float sum's error (resample-exact.h). */
 typedef void (*ResampleVFn)(const float *const *rows, const float *w, int taps, int n, PassMode mode,
-                            float *out);
+                            float near, float *out);
 
 /* The last step of a row: component rows (RGB, or YUV through the matrix
  * m[12] = 3 rows of (y, u, v, offset), clamped to [0, 255]) normalized as
@@ -147,12 +157,8 @@ void effnet_scale_channels_scalar(float *x, const float *gate, int C, size_t p0,
 void effnet_unpack_u8_scalar(const uint8_t *src, size_t n, float *dst);
 void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src,
                                    float *const *dst, PassMode mode);
-void effnet_resample_v_scalar(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
-/* The taps form summed in double: with Pillow's 22-bit weights and 8-bit
- * samples every product and sum is exact, so PASS_ROUND rounds exactly as
- * Pillow's fixed point does (any ISA; used where a tie matters, see prep.c). */
-void effnet_resample_h_taps_exact(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
-                                  PassMode mode);
+void effnet_resample_v_scalar(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                              float *out);
 void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift,
                              float *dst, ptrdiff_t chan_stride, int nhwc);
 void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale,
@@ -173,7 +179,8 @@ void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const floa
                                  PassMode mode);
 void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src,
                                float *const *dst, PassMode mode);
-void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
+void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                              float *out);
 void effnet_store_rgb_avx2(const float *const *comp, int n, const float *scale, const float *shift,
                            float *dst, ptrdiff_t chan_stride, int nhwc);
 void effnet_store_yuv_avx2(const float *const *comp, int n, const float *m, const float *scale,
@@ -194,7 +201,8 @@ void effnet_resample_h_taps_avx512(const HTaps *t, int step, int lanes, const fl
                                    PassMode mode);
 void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src,
                                   float *const *dst, PassMode mode);
-void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps, int n, PassMode mode, float *out);
+void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                              float *out);
 void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale, const float *shift,
                              float *dst, ptrdiff_t chan_stride, int nhwc);
 void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale,
@@ -204,6 +212,8 @@ void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, co
 /* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build
  * or this CPU lacks it. */
 const Kernels *effnet_kernels_for(int isa);
+/* The sentence for an ISA effnet_kernels_for() refused. */
+void effnet_kernels_unavailable(int isa, char *err, size_t errlen);
 
 /* Reference scalar activation, shared by all paths' tails and the tests. */
 float effnet_act_ref(float x, Activation act);

@@ -1,32 +1,63 @@
 /* resample-avx2.c — the resampling passes of the frame path, AVX2 + FMA.
  *
- * Horizontal: dense tiles of 8 outputs (one ymm). Every input of a tile's
- * span is broadcast once per lane and multiplied by the tile's weight row
- * (zero where an output does not use it): no gathers, and the lanes (rows or
- * channels) share each weight load. Vertical: 32 outputs per step, one
- * broadcast weight per tap. */
+ * Horizontal, dense form: tiles of 8 outputs (one ymm). Every input of a
+ * tile's span is broadcast once per lane and multiplied by the tile's weight
+ * row (zero where an output does not use it): no gathers, and the lanes
+ * (rows or channels) share each weight load. Taps form: 8 outputs at a time,
+ * each tap gathered (for few taps, where a tile would mostly multiply zeros).
+ * Vertical: 32 outputs per step, one broadcast weight per tap. PASS_ROUND
+ * outputs near a half are summed again exactly (resample-exact.h). */
 #include <immintrin.h>
 
-#include "kernels.h"
+#include "resample-exact.h"
 
 static inline __m256 clamp8(__m256 v) {
   return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
 }
-static inline __m256 round8(__m256 v) { return _mm256_floor_ps(_mm256_add_ps(clamp8(v), _mm256_set1_ps(0.5f))); }
-static inline __m256 finish(__m256 v, PassMode mode) {
-  return mode == PASS_ROUND ? round8(v) : mode == PASS_CLAMP ? clamp8(v) : v;
+
+/* Lanes of v (mode PASS_ROUND) whose float sum may round unlike the exact one. */
+static inline int near_half(__m256 v, float near) {
+  __m256 t = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
+  __m256 f = _mm256_sub_ps(t, _mm256_floor_ps(t));
+  __m256 lo = _mm256_cmp_ps(f, _mm256_set1_ps(near), _CMP_LT_OQ);
+  __m256 hi = _mm256_cmp_ps(f, _mm256_set1_ps(1.0f - near), _CMP_GT_OQ);
+  return _mm256_movemask_ps(_mm256_or_ps(lo, hi));
 }
 
-/* One tile for L lanes (a compile-time constant after inlining). With fewer
- * than four lanes the span is summed in 4 / L interleaved parts, so that
- * the FMAs do not wait on each other. */
-static inline __attribute__((always_inline)) void tile_lanes(const float *w, int len, int step, int L,
-                                                             const float *const *s, float *const *d, PassMode mode) {
+static inline __m256 finish(__m256 v, PassMode mode) {
+  if (mode == PASS_LINEAR) return v;
+  v = clamp8(v);
+  return mode == PASS_ROUND ? _mm256_floor_ps(_mm256_add_ps(v, _mm256_set1_ps(0.5f))) : v;
+}
+
+/* Stores 8 outputs at dst[x..]; PASS_ROUND redoes the near-half ones exactly
+ * with `exact` (output index -> value), outputs x + o < n only. */
+#define STORE_ROUNDED(dst, x, n, v, mode, near, exact)                    \
+  do {                                                                    \
+    _mm256_storeu_ps((dst) + (x), finish((v), (mode)));                   \
+    if ((mode) == PASS_ROUND) {                                           \
+      int m_ = near_half((v), (near));                                    \
+      while (m_) {                                                        \
+        int o_ = __builtin_ctz(m_);                                       \
+        m_ &= m_ - 1;                                                     \
+        if ((x) + o_ < (n)) (dst)[(x) + o_] = exact((x) + o_);            \
+      }                                                                   \
+    }                                                                     \
+  } while (0)
+
+/* One tile for L lanes, the span in P parts (compile-time constants after
+ * inlining). */
+static inline __attribute__((always_inline)) void tile_lanes(const HTiles *t, int i, const float *w, int step, int L,
+                                                             int P, const float *const *src, float *const *dst,
+                                                             PassMode mode) {
   enum { MAXP = 4 };
-  const int P = L >= 4 ? 1 : L >= 2 ? 2 : 4;
+  const int len = t->len[i], x = i * 8;
+  const float *s[RESAMPLE_MAX_LANES];
   __m256 acc[RESAMPLE_MAX_LANES][MAXP];
-  for (int l = 0; l < L; l++)
+  for (int l = 0; l < L; l++) {
+    s[l] = src[l] + (size_t)t->j0[i] * step;
     for (int q = 0; q < P; q++) acc[l][q] = _mm256_setzero_ps();
+  }
   int j = 0;
   for (; j + P <= len; j += P)
     for (int q = 0; q < P; q++) {
@@ -41,61 +72,37 @@ static inline __attribute__((always_inline)) void tile_lanes(const float *w, int
   for (int l = 0; l < L; l++) {
     __m256 a = acc[l][0];
     for (int q = 1; q < P; q++) a = _mm256_add_ps(a, acc[l][q]);
-    _mm256_storeu_ps(d[l], finish(a, mode));
+#define EXACT(xx) pillow_exact_h(t->taps, (xx), src[l], step)
+    STORE_ROUNDED(dst[l], x, t->taps->n, a, mode, t->taps->near, EXACT);
+#undef EXACT
   }
 }
 
-#define LANES_CASE(L)                                                            \
-  case L:                                                                        \
-    for (int i = 0; i < t->ntiles; i++) {                                        \
-      const float *s[L];                                                         \
-      float *d[L];                                                               \
-      for (int l = 0; l < L; l++) {                                              \
-        s[l] = src[l] + (size_t)t->j0[i] * step;                                 \
-        d[l] = dst[l] + (size_t)i * 8;                                           \
-      }                                                                          \
-      tile_lanes(w, t->len[i], step, L, s, d, mode);                                   \
-      w += (size_t)t->len[i] * 8;                                                \
-    }                                                                            \
-    break;
+#define TILES(L, P)                                                                 \
+  for (int i = 0; i < t->ntiles; i++) {                                             \
+    tile_lanes(t, i, w, step, L, P, src, dst, mode);                                \
+    w += (size_t)t->len[i] * 8;                                                     \
+  }
 
 void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
                                PassMode mode) {
   const float *w = t->w;
+  if (t->parts == 4 && lanes == 1) { TILES(1, 4) return; }
+  if (t->parts == 2 && lanes == 2) { TILES(2, 2) return; }
+  if (t->parts == 2 && lanes == 1) { TILES(1, 2) return; }
   switch (lanes) {
-    LANES_CASE(1) LANES_CASE(2) LANES_CASE(3) LANES_CASE(4)
-    LANES_CASE(5) LANES_CASE(6) LANES_CASE(7) LANES_CASE(8)
+    case 1: TILES(1, 1) break;
+    case 2: TILES(2, 1) break;
+    case 3: TILES(3, 1) break;
+    case 4: TILES(4, 1) break;
+    case 5: TILES(5, 1) break;
+    case 6: TILES(6, 1) break;
+    case 7: TILES(7, 1) break;
+    case 8: TILES(8, 1) break;
     default: break;
   }
 }
 
-void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode,
-                            float *out) {
-  int x = 0;
-  for (; x + 32 <= n; x += 32) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int t = 0; t < taps; t++) {
-      __m256 wt = _mm256_broadcast_ss(w + t);
-      const float *r = rows[t] + x;
-      a0 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r), a0);
-      a1 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 8), a1);
-      a2 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 16), a2);
-      a3 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 24), a3);
-    }
-    _mm256_storeu_ps(out + x, finish(a0, mode));
-    _mm256_storeu_ps(out + x + 8, finish(a1, mode));
-    _mm256_storeu_ps(out + x + 16, finish(a2, mode));
-    _mm256_storeu_ps(out + x + 24, finish(a3, mode));
-  }
-  for (; x < n; x += 8) {
-    __m256 a = _mm256_setzero_ps();
-    for (int t = 0; t < taps; t++) a = _mm256_fmadd_ps(_mm256_broadcast_ss(w + t), _mm256_loadu_ps(rows[t] + x), a);
-    _mm256_storeu_ps(out + x, finish(a, mode));
-  }
-}
-
-/* Taps form: 8 outputs at a time, each tap's inputs gathered (for few taps,
- * where a dense tile would mostly multiply zeros). */
 void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
                                  PassMode mode) {
   const __m256i vstep = _mm256_set1_epi32(step);
@@ -107,6 +114,37 @@ void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const floa
       __m256 wv = _mm256_loadu_ps(t->wt + (size_t)k * t->npad + x);
       for (int l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(wv, _mm256_i32gather_ps(src[l], idx, 4), acc[l]);
     }
-    for (int l = 0; l < lanes; l++) _mm256_storeu_ps(dst[l] + x, finish(acc[l], mode));
+    for (int l = 0; l < lanes; l++) {
+#define EXACT(xx) pillow_exact_h(t, (xx), src[l], step)
+      STORE_ROUNDED(dst[l], x, t->n, acc[l], mode, t->near, EXACT);
+#undef EXACT
+    }
   }
+}
+
+void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                            float *out) {
+#define EXACT(xx) pillow_exact_v(rows, w, taps, (xx))
+  int x = 0;
+  for (; x + 32 <= n; x += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int t = 0; t < taps; t++) {
+      __m256 wt = _mm256_broadcast_ss(w + t);
+      const float *r = rows[t] + x;
+      a0 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r), a0);
+      a1 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 8), a1);
+      a2 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 16), a2);
+      a3 = _mm256_fmadd_ps(wt, _mm256_loadu_ps(r + 24), a3);
+    }
+    STORE_ROUNDED(out, x, n, a0, mode, near, EXACT);
+    STORE_ROUNDED(out, x + 8, n, a1, mode, near, EXACT);
+    STORE_ROUNDED(out, x + 16, n, a2, mode, near, EXACT);
+    STORE_ROUNDED(out, x + 24, n, a3, mode, near, EXACT);
+  }
+  for (; x < n; x += 8) {
+    __m256 a = _mm256_setzero_ps();
+    for (int t = 0; t < taps; t++) a = _mm256_fmadd_ps(_mm256_broadcast_ss(w + t), _mm256_loadu_ps(rows[t] + x), a);
+    STORE_ROUNDED(out, x, n, a, mode, near, EXACT);
+  }
+#undef EXACT
 }
