@@ -38,6 +38,8 @@ const float effnet_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 enum {
   MAX_IMAGES = 4096,
   ROW_PAD = 16,                      /* ring and component rows: whole vectors */
+  ROW_BLOCK = 4,                     /* output rows a group makes together (vertical first: one
+                                        horizontal call for all of them, sharing weight loads) */
   MAX_TABLE_BYTES = 512 << 20,       /* filter tables of one image */
   MAX_TAPS = 320,                    /* taps per output: 16384 pixels to 224 (bicubic, 295) */
 };
@@ -354,9 +356,6 @@ static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *g
   double hfirst = rows * nch * hrow + vtaps * nch * gp->h.out;
   double vfirst = vtaps * unpacked + outs * nch * hrow;
   gp->vfirst = vfirst < hfirst;
-  /* vertical first calls the horizontal pass with exactly the group's
-   * channels: one or two lanes get their span summed in parts */
-  if (gp->vfirst) gp->tiles.parts = fg->nch == 1 ? 4 : fg->nch == 2 ? 2 : 1;
 }
 
 static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char *err, size_t errlen) {
@@ -483,8 +482,8 @@ static int size_scratch(EffnetPrep *p, char *err, size_t errlen) {
   if (2 * p->unpack_floats > p->slot_floats) p->slot_floats = 2 * p->unpack_floats;
   /* unpacked rows of a kernel call, rings, vertical pass output, components */
   size_t per = (size_t)RESAMPLE_MAX_LANES * p->unpack_floats +
-               (size_t)FRAME_MAX_GROUPS * p->ring_rows * p->slot_floats + 2 * p->unpack_floats +
-               3 * (size_t)p->row_floats;
+               (size_t)FRAME_MAX_GROUPS * p->ring_rows * p->slot_floats + (size_t)ROW_BLOCK * 2 * p->unpack_floats +
+               (size_t)ROW_BLOCK * 3 * p->row_floats;
   if (per > ((size_t)1 << 30) / sizeof(float) / (size_t)p->threads) {
     set_error(err, errlen, "the preprocessing buffers of %d threads would take over 1 GB", p->threads);
     return -1;
@@ -577,8 +576,8 @@ typedef struct {
 typedef struct {
   float *unpack;          /* [RESAMPLE_MAX_LANES][unpack_floats]: a kernel call's source rows */
   float *ring;            /* [group][ring_rows][slot_floats] */
-  float *vrow;            /* [2][unpack_floats]: a vertical pass on source rows */
-  float *comp[3];         /* component rows of one output row */
+  float *vrow;            /* [ROW_BLOCK][2][unpack_floats]: vertical passes on source rows */
+  float *comp;            /* [ROW_BLOCK][3][row_floats]: component rows of a block of output rows */
 } Scratch;
 
 static Scratch scratch_of(const EffnetPrep *p, int ith) {
@@ -587,9 +586,16 @@ static Scratch scratch_of(const EffnetPrep *p, int ith) {
   s.unpack = base;
   s.ring = base + (size_t)RESAMPLE_MAX_LANES * p->unpack_floats;
   s.vrow = s.ring + (size_t)FRAME_MAX_GROUPS * p->ring_rows * p->slot_floats;
-  float *comp = s.vrow + 2 * p->unpack_floats;
-  for (int c = 0; c < 3; c++) s.comp[c] = comp + (size_t)c * p->row_floats;
+  s.comp = s.vrow + (size_t)ROW_BLOCK * 2 * p->unpack_floats;
   return s;
+}
+
+static float *comp_row(const EffnetPrep *p, const Scratch *s, int r, int c) {
+  return s->comp + ((size_t)r * 3 + (size_t)c) * p->row_floats;
+}
+
+static float *vrow(const EffnetPrep *p, const Scratch *s, int r, int k) {
+  return s->vrow + ((size_t)r * 2 + (size_t)k) * p->unpack_floats;
 }
 
 /* The ring slot of source row `row` of group g. Horizontal first: channel c
@@ -645,46 +651,54 @@ static void unpack_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *g
     p->kern->unpack_u8(source_row(p, gp, fg, fg->ch[k].plane, r), bytes, slot + (size_t)k * p->unpack_floats);
 }
 
-/* Output row vy of group g's picture into the component rows. The source
- * rows its vertical taps need come first (ahead, up to row `until`, when
- * every row in between is needed anyway). */
-static void group_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, GroupState *st, int vy,
-                      int until, int wpad) {
+/* Output rows vy .. vy + n - 1 (n <= ROW_BLOCK) of group g's picture into
+ * the component rows of the block. The source rows their vertical taps need
+ * come first (ahead, up to row `until`, when every row in between is needed
+ * anyway). Vertical first: each output row's vertical pass on the unpacked
+ * source rows, then one horizontal call for the block's rows and channels. */
+static void group_rows(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, GroupState *st, int vy,
+                       int n, int until, int wpad) {
   const FrameGroup *fg = &p->fmt->group[g];
-  const int first = gp->v.start[vy], end = first + gp->v.count[vy], taps = gp->v.count[vy];
-  const float *w = gp->v.w + (size_t)vy * gp->v.kmax;
   const float *rows[MAX_TAPS];
-  if (st->next < first) st->next = first;
-  if (gp->vfirst) {
-    for (; st->next < end; st->next++) unpack_row(p, s, gp, g, st->next);
-    const int planes = group_planes(fg);
-    const int width = (int)(((size_t)(gp->col1 - gp->col0) * fg->step + ROW_PAD - 1) / ROW_PAD * ROW_PAD);
-    for (int k = 0; k < planes; k++) {
-      for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)k * p->unpack_floats;
-      p->kern->resample_v(rows, w, taps, width, gp->mode, gp->vnear, s->vrow + (size_t)k * p->unpack_floats);
+  const float *src[RESAMPLE_MAX_LANES];
+  float *dst[RESAMPLE_MAX_LANES];
+  const int planes = group_planes(fg);
+  const int width = (int)(((size_t)(gp->col1 - gp->col0) * fg->step + ROW_PAD - 1) / ROW_PAD * ROW_PAD);
+  int lanes = 0;
+  for (int r = 0; r < n; r++) {
+    const int first = gp->v.start[vy + r], taps = gp->v.count[vy + r], end = first + taps;
+    const float *w = gp->v.w + (size_t)(vy + r) * gp->v.kmax;
+    if (st->next < first) st->next = first;
+    if (gp->vfirst) {
+      for (; st->next < end; st->next++) unpack_row(p, s, gp, g, st->next);
+      for (int k = 0; k < planes; k++) {
+        for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)k * p->unpack_floats;
+        p->kern->resample_v(rows, w, taps, width, gp->mode, gp->vnear, vrow(p, s, r, k));
+      }
+      if (lanes + fg->nch > RESAMPLE_MAX_LANES) { /* a call holds this many */
+        resample_h(p, gp, fg->step, lanes, src, dst);
+        lanes = 0;
+      }
+      for (int c = 0; c < fg->nch; c++) {
+        src[lanes] = vrow(p, s, r, planes > 1 ? c : 0) + fg->ch[c].offset;
+        dst[lanes++] = comp_row(p, s, r, fg->ch[c].comp);
+      }
+      continue;
     }
-    const float *src[FRAME_MAX_CHANNELS];
-    float *dst[FRAME_MAX_CHANNELS];
+    const int per_call = RESAMPLE_MAX_LANES / fg->nch;
+    while (st->next < end) {
+      int stop = st->next + per_call;
+      int limit = gp->v.contiguous ? (until > end ? until : end) : end;
+      if (stop > limit) stop = limit;
+      resample_rows(p, s, gp, g, st->next, stop);
+      st->next = stop;
+    }
     for (int c = 0; c < fg->nch; c++) {
-      int k = planes > 1 ? c : 0;
-      src[c] = s->vrow + (size_t)k * p->unpack_floats + fg->ch[c].offset;
-      dst[c] = s->comp[fg->ch[c].comp];
+      for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)c * p->row_floats;
+      p->kern->resample_v(rows, w, taps, wpad, gp->mode, gp->vnear, comp_row(p, s, r, fg->ch[c].comp));
     }
-    resample_h(p, gp, fg->step, fg->nch, src, dst);
-    return;
   }
-  const int per_call = RESAMPLE_MAX_LANES / fg->nch;
-  while (st->next < end) {
-    int stop = st->next + per_call;
-    int limit = gp->v.contiguous ? (until > end ? until : end) : end;
-    if (stop > limit) stop = limit;
-    resample_rows(p, s, gp, g, st->next, stop);
-    st->next = stop;
-  }
-  for (int c = 0; c < fg->nch; c++) {
-    for (int t = 0; t < taps; t++) rows[t] = ring_slot(p, s, g, first + t) + (size_t)c * p->row_floats;
-    p->kern->resample_v(rows, w, taps, wpad, gp->mode, gp->vnear, s->comp[fg->ch[c].comp]);
-  }
+  if (lanes) resample_h(p, gp, fg->step, lanes, src, dst);
 }
 
 /* n border pixels from column x0 of a row: the mean colour. */
@@ -703,7 +717,8 @@ static void fill_border(const EffnetPrep *p, float *dst, ptrdiff_t chan, int nhw
     for (int c = 0; c < 3; c++) dst[nhwc ? 3 * (ptrdiff_t)x + c : c * chan + x] = b[c];
 }
 
-/* Output rows [y0, y1) of image i into row `out` (the image's origin). */
+/* Output rows [y0, y1) of image i into row `out` (the image's origin),
+ * picture rows in blocks of ROW_BLOCK. */
 static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, const PrepDest *d, float *out) {
   const ImagePlan *ip = &p->img[i];
   const EffnetRect *r = &ip->dst;
@@ -713,26 +728,30 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
   for (int g = 0; g < ng; g++) st[g].next = INT_MIN;
   int last = y1 - 1 - r->y; /* the last picture row of this share */
   if (last >= r->h) last = r->h - 1;
-  const float *comp[3] = {s->comp[0], s->comp[1], s->comp[2]};
-  if (p->fmt->gray) comp[1] = comp[2] = s->comp[0];
-  for (int y = y0; y < y1; y++) {
-    float *row = out + (ptrdiff_t)y * d->row;
+  for (int y = y0; y < y1;) {
     if (y < r->y || y >= r->y + r->h) {
-      fill_border(p, row, d->chan, d->nhwc, 0, S);
+      fill_border(p, out + (ptrdiff_t)y * d->row, d->chan, d->nhwc, 0, S);
+      y++;
       continue;
     }
-    int vy = y - r->y;
+    int n = y1 - y < ROW_BLOCK ? y1 - y : ROW_BLOCK;
+    if (n > r->y + r->h - y) n = r->y + r->h - y;
     for (int g = 0; g < ng; g++) {
       const GroupPlan *gp = &ip->g[g];
-      group_row(p, s, gp, g, &st[g], vy, gp->v.start[last] + gp->v.count[last], wpad);
+      group_rows(p, s, gp, g, &st[g], y - r->y, n, gp->v.start[last] + gp->v.count[last], wpad);
     }
-    fill_border(p, row, d->chan, d->nhwc, 0, r->x);
-    fill_border(p, row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
-    float *at = row + (d->nhwc ? 3 * (ptrdiff_t)r->x : r->x);
-    if (p->fmt->yuv)
-      p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);
-    else
-      p->kern->store_rgb(comp, r->w, p->scale, p->shift, at, d->chan, d->nhwc);
+    for (int k = 0; k < n; k++, y++) {
+      float *row = out + (ptrdiff_t)y * d->row;
+      const float *comp[3] = {comp_row(p, s, k, 0), comp_row(p, s, k, 1), comp_row(p, s, k, 2)};
+      if (p->fmt->gray) comp[1] = comp[2] = comp[0];
+      fill_border(p, row, d->chan, d->nhwc, 0, r->x);
+      fill_border(p, row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
+      float *at = row + (d->nhwc ? 3 * (ptrdiff_t)r->x : r->x);
+      if (p->fmt->yuv)
+        p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);
+      else
+        p->kern->store_rgb(comp, r->w, p->scale, p->shift, at, d->chan, d->nhwc);
+    }
   }
 }
 
