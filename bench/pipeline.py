@@ -2,26 +2,26 @@
 """Pipeline overhead of the efficientnet element: preparing frames, handing them over, metadata.
 
 Each round measures, one right after the other on the same machine:
+  E1 the engine alone: `effnet bench` on the same weights, same threads (median ms per image)
   A  videotestsrc ! video/x-raw,format=F,width=W,height=H ! efficientnet mode=sync ! fakesink
-     (once per resampling mode: accurate, the default, and fast): ms per frame, from the wall time of a
-     long and a short run (their difference per frame: start-up cancels, nothing runs per frame but the
-     pipeline)
+     (once per resampling mode: accurate, the default, and fast): median ms between frames at the sink
   B  the same pipeline without efficientnet (what the source and sink cost alone)
-  E  the engine alone: `effnet bench` on the same weights, same threads (median ms per image)
-and computes overhead = (A - B) - E per frame, and its share of E.
+  E2 the engine alone again
+and computes overhead = (A - B) - E per frame, as a share of E = (E1 + E2) / 2.
 
-On a shared machine the speed of the whole machine changes from one second to the next (here: the
-engine alone took 5.8 ms and 9.5 ms per image in consecutive rounds), by more than the overhead being
-measured. Interference only ever adds time, so the headline is best-of-rounds: the fastest A, B and E
-over all rounds (each taken when the machine ran at full speed), overhead = min A - min B - min E. The
-median of the per-round overheads, and the spread of their middle half, are shown next to it.
+On a shared machine the speed of the whole machine changes from one second to the next — here the
+engine alone took 5.8 ms and 9.5 ms per image in consecutive seconds — by more than the overhead
+being measured, and subtracting measurements taken at different speeds gives nonsense. Rounds are
+short (about two seconds), and a round counts only when E1 and E2 agree within 5 % (the machine kept
+its speed through it); the table gives the median over the rounds that count, with the spread of their
+middle half.
 
 --rois N classifies N regions of 200x400 per frame instead (inference-region=roi-list; the regions
 are attached by a pad probe, so a detector costs nothing) and compares with `effnet bench --batch N`:
 the overhead is then the element's cost for all N regions of a frame against the batch's inference.
 
     /usr/bin/python3 bench/pipeline.py [--size 1920x1080] [--format NV12] [--rois 0] [--weights W]
-                                       [--threads 2] [--frames 80] [--rounds 15]
+                                       [--threads 2] [--frames 60] [--rounds 40]
 
 Needs the plugin (build/gst-plugin) and python3-gi / gir1.2-gstreamer-1.0 (GstVideo for --rois).
 """
@@ -35,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-WARMUP = 20
+WARMUP = 10
 
 
 def gst():
@@ -70,28 +70,23 @@ def add_rois(Gst, GstVideo, pipe, n, w, h):
     src.add_probe(Gst.PadProbeType.BUFFER, probe)
 
 
-def run_pipeline(Gst, GstVideo, desc, rois=0, size=(0, 0)):
-    """Seconds from PLAYING to EOS."""
-    pipe = Gst.parse_launch(desc)
+def time_pipeline(Gst, GstVideo, desc, frames, rois=0, size=(0, 0)):
+    """Median ms between consecutive frames at the sink, after WARMUP frames."""
+    pipe = Gst.parse_launch(desc % frames)
     if rois:
         add_rois(Gst, GstVideo, pipe, rois, *size)
-    start = time.perf_counter()
+    sink = pipe.get_by_name("sink")
+    stamps = []
+    sink.connect("handoff", lambda *a: stamps.append(time.perf_counter()))
     pipe.set_state(Gst.State.PLAYING)
     msg = pipe.get_bus().timed_pop_filtered(600 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    took = time.perf_counter() - start
     pipe.set_state(Gst.State.NULL)
     if msg is None or msg.type == Gst.MessageType.ERROR:
         err = msg.parse_error()[0].message if msg else "timed out"
         sys.exit("pipeline failed: %s\n  %s" % (err, desc))
-    return took
-
-
-def time_pipeline(Gst, GstVideo, desc, frames, rois=0, size=(0, 0)):
-    """ms per frame: the difference between a run of `frames` frames and one of WARMUP frames, per frame
-    (start-up, model loading and warm-up cancel; nothing runs per frame but the pipeline itself)."""
-    long_ = run_pipeline(Gst, GstVideo, desc % frames, rois, size)
-    short = run_pipeline(Gst, GstVideo, desc % WARMUP, rois, size)
-    return (long_ - short) * 1000.0 / (frames - WARMUP)
+    if len(stamps) != frames:
+        sys.exit("expected %d frames at the sink, got %d" % (frames, len(stamps)))
+    return statistics.median((b - a) * 1000.0 for a, b in zip(stamps[WARMUP:], stamps[WARMUP + 1:]))
 
 
 def engine_ms(effnet, weights, threads, batch, runs):
@@ -124,8 +119,8 @@ def main():
     ap.add_argument("--format", default="NV12")
     ap.add_argument("--rois", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--frames", type=int, default=80)
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--effnet", default=os.path.join(ROOT, "build", "nn", "effnet"))
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
@@ -136,42 +131,49 @@ def main():
     frames = a.frames if not a.rois else max(WARMUP + 10, a.frames // 3)
     src = ("videotestsrc name=src num-buffers=%%d ! video/x-raw,format=%s,width=%d,height=%d,framerate=30/1"
            % (a.format, w, h))
-    sink = "fakesink name=sink sync=false"
+    sink = "fakesink name=sink sync=false signal-handoffs=true"
     region = " inference-region=roi-list" if a.rois else ""
     modes = ("accurate", "fast")
     with_el = {m: "%s ! efficientnet weights=%s num-threads=%d mode=sync resampling=%s%s ! %s"
                % (src, a.weights, a.threads, m, region, sink) for m in modes}
     without = "%s ! %s" % (src, sink)
     batch = max(1, a.rois)
-    A, B, E, over, share = {m: [] for m in modes}, [], [], {m: [] for m in modes}, {m: [] for m in modes}
+    A, B, E, share, kept = {m: [] for m in modes}, [], [], {m: [] for m in modes}, 0
+    runs = max(10, 60 // batch)
     for r in range(a.rounds):
+        e1 = engine_ms(a.effnet, a.weights, a.threads, batch, runs)
+        a_ms = {m: time_pipeline(Gst, GstVideo, with_el[m], frames, a.rois, (w, h)) for m in modes}
+        b_ms = time_pipeline(Gst, GstVideo, without, frames, a.rois, (w, h))
+        e2 = engine_ms(a.effnet, a.weights, a.threads, batch, runs)
+        e = (e1 + e2) / 2
+        steady = abs(e1 - e2) <= 0.05 * e
+        print("round %d: engine %.3f / %.3f ms, pipeline %s, without element %.3f ms: %s"
+              % (r + 1, e1, e2, ", ".join("%s %.3f" % (m, a_ms[m]) for m in modes), b_ms,
+                 "overhead " + ", ".join("%s %.1f %%" % (m, 100.0 * (a_ms[m] - b_ms - e) / e) for m in modes)
+                 if steady else "machine changed speed, not counted"), file=sys.stderr)
+        if not steady:
+            continue
+        kept += 1
+        E.append(e)
+        B.append(b_ms)
         for m in modes:
-            A[m].append(time_pipeline(Gst, GstVideo, with_el[m], frames, a.rois, (w, h)))
-        B.append(time_pipeline(Gst, GstVideo, without, frames, a.rois, (w, h)))
-        E.append(engine_ms(a.effnet, a.weights, a.threads, batch, max(10, 150 // batch)))
-        for m in modes:
-            over[m].append(A[m][-1] - B[-1] - E[-1])
-            share[m].append(100.0 * over[m][-1] / E[-1])
-        print("round %d: pipeline %s ms/frame, without element %.3f, engine %.3f ms; overhead %s"
-              % (r + 1, ", ".join("%s %.3f" % (m, A[m][-1]) for m in modes), B[-1], E[-1],
-                 ", ".join("%s %.3f" % (m, over[m][-1]) for m in modes)), file=sys.stderr)
+            A[m].append(a_ms[m])
+            share[m].append(100.0 * (a_ms[m] - b_ms - e) / e)
+    if kept < 3:
+        sys.exit("only %d of %d rounds ran at a steady speed: the machine is too busy to measure" % (kept, a.rounds))
     what = "%d regions of 200x400 per frame, batch of %d" % (a.rois, batch) if a.rois else "whole frames"
-    print("%s, %s, %d cores; %s %dx%d, %s, B0, sync, %d threads, %d rounds (medians; overhead as median "
+    print("%s, %s, %d cores; %s %dx%d, %s, B0, sync, %d threads; %d of %d rounds steady (medians over them, "
           "[middle half])" % (time.strftime("%Y-%m-%d"), cpu_model(), os.cpu_count(), a.format, w, h, what,
-                              a.threads, a.rounds))
+                              a.threads, kept, a.rounds))
     print()
-    print("| measure | best of %d rounds, ms per frame | median of rounds |\n|---|---|---|" % a.rounds)
-    print("| engine alone (`effnet bench%s`) | %.3f | %.3f |" % (" --batch %d" % batch if a.rois else "", min(E),
-                                                              statistics.median(E)))
-    print("| pipeline without the element | %.3f | %.3f |" % (min(B), statistics.median(B)))
+    print("| measure | ms per frame |\n|---|---|")
+    print("| engine alone (`effnet bench%s`) | %.3f |" % (" --batch %d" % batch if a.rois else "",
+                                                        statistics.median(E)))
+    print("| pipeline without the element | %.3f |" % statistics.median(B))
     for m in modes:
-        best = min(A[m]) - min(B) - min(E)
-        med, lo, hi = spread(over[m])
         pct, plo, phi = spread(share[m])
-        print("| pipeline with efficientnet resampling=%s | %.3f | %.3f |" % (m, min(A[m]), statistics.median(A[m])))
-        print("| **element overhead, resampling=%s** | **%.3f = %.1f %%** of inference | %.3f = %.1f %% [%.1f, %.1f] |"
-              % (m, best, 100.0 * best / min(E), med, pct, plo, phi))
-
+        print("| pipeline with efficientnet resampling=%s | %.3f |" % (m, statistics.median(A[m])))
+        print("| **element overhead, resampling=%s** | **%.1f %%** of inference [%.1f, %.1f] |" % (m, pct, plo, phi))
 
 if __name__ == "__main__":
     main()
