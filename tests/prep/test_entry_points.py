@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+from gstenv import load_gst  # this folder: the registry and elements GStreamer needs here
+
 try:
     import numpy as np
 except ImportError as e:
@@ -129,17 +131,8 @@ class Element:
             env["GST_PLUGIN_PATH_1_0"] = env["GST_PLUGIN_PATH"] = plugin_dir
         if system_dir:
             env["GST_PLUGIN_SYSTEM_PATH_1_0"] = env["GST_PLUGIN_SYSTEM_PATH"] = system_dir
-        env.setdefault("GST_REGISTRY_1_0", os.path.join(out, "gst-registry.bin"))
-        env.setdefault("GST_REGISTRY", env["GST_REGISTRY_1_0"])
         try:
-            import gi
-            gi.require_version("Gst", "1.0")
-            gi.require_version("GstVideo", "1.0")
-            from gi.repository import Gst, GstVideo
-            Gst.init(None)
-            for e in ("appsrc", "appsink", "efficientnet"):
-                if not Gst.ElementFactory.find(e):
-                    raise RuntimeError("GStreamer element %s not found" % e)
+            Gst, GstVideo = load_gst(out, ("appsrc", "appsink", "efficientnet"))
         except Exception as e:  # noqa: BLE001 (no gi, no typelib, no plugin)
             self.why = str(e)
             return

@@ -67,6 +67,8 @@ import subprocess
 import sys
 import time
 
+from gstenv import load_gst  # this folder: the registry and elements GStreamer needs here
+
 try:
     import numpy as np
     from PIL import Image
@@ -383,17 +385,8 @@ class Gstreamer:
             if found >= 2:
                 os.environ["GST_PLUGIN_SYSTEM_PATH_1_0"] = sysdir
                 os.environ["GST_PLUGIN_SYSTEM_PATH"] = sysdir
-        os.environ.setdefault("GST_REGISTRY_1_0", os.path.join(out, "gst-registry.bin"))
-        os.environ.setdefault("GST_REGISTRY", os.environ["GST_REGISTRY_1_0"])
         try:
-            import gi
-            gi.require_version("Gst", "1.0")
-            gi.require_version("GstVideo", "1.0")
-            from gi.repository import Gst, GstVideo
-            Gst.init(None)
-            for e in ("appsrc", "videoconvert", "appsink"):
-                if not Gst.ElementFactory.find(e):
-                    raise RuntimeError("GStreamer element %s not found" % e)
+            Gst, GstVideo = load_gst(out, ("appsrc", "videoconvert", "appsink"))
         except Exception as e:  # noqa: BLE001 (anything: no gi, no typelib, no plugin)
             self.why = str(e)
             return
