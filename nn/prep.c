@@ -335,7 +335,6 @@ static void choose_order(const EffnetPrep *p, const FrameGroup *fg, GroupPlan *g
   gp->htaps.near = near_bound(&gp->h);
   gp->vnear = near_bound(&gp->v);
   gp->tiles.parts = 1;
-  gp->tiles.taps = &gp->htaps;
   double dense = 0.0, gathered = 0.0, hrow = 0.0;
   if (p->kern->resample_h_dense) {
     for (int i = 0; i < gp->tiles.ntiles; i++) dense += (double)gp->tiles.len[i] * gp->tiles.tile;
@@ -611,10 +610,14 @@ static const uint8_t *source_row(const EffnetPrep *p, const GroupPlan *gp, const
 /* Horizontal pass of `lanes` sources, dense or taps form. */
 static void resample_h(const EffnetPrep *p, const GroupPlan *gp, int step, int lanes, const float *const *src,
                        float *const *dst) {
-  if (gp->gather)
+  if (gp->gather) {
     p->kern->resample_h_taps(&gp->htaps, step, lanes, src, dst, gp->mode);
-  else
-    p->kern->resample_h_dense(&gp->tiles, step, lanes, src, dst, gp->mode);
+  } else {
+    /* the plans move when their array grows: the taps are pointed at here */
+    HTiles tiles = gp->tiles;
+    tiles.taps = &gp->htaps;
+    p->kern->resample_h_dense(&tiles, step, lanes, src, dst, gp->mode);
+  }
 }
 
 /* The part of a source row a group reads is short (a few dozen cache lines)
