@@ -4,15 +4,19 @@
  * Plan (effnet_prep_plan, when the geometry changes): for every image, where
  * it lands in S x S (the fit), and for every sample group of the format (RGB;
  * or luma, and chroma at its own resolution) the taps of both axes
- * (resample.c, Pillow's tables) and the dense tiles of the horizontal pass.
+ * (resample.c, Pillow's tables), the horizontal pass's SIMD forms (dense
+ * tiles, taps tap-major for gathers), and how the group runs: RGB and gray
+ * horizontally first with 8-bit rounding in between, as Pillow does (its
+ * values exactly, see kernels/resample-exact.h); YUV and the fast filter as
+ * plain linear filters in whichever order is cheaper.
  *
- * Run (per thread, a contiguous share of the output rows): for each output
- * row, each group makes sure the source rows its vertical taps need have been
- * resampled horizontally into a ring of rows (bytes unpacked to floats first,
- * several rows or channels per kernel call), then resamples vertically into
- * one row per component; the row is converted (YUV) and normalized straight
- * into the destination. Horizontal first, rounded to 8 bits in between, as
- * Pillow does, so RGB formats give Pillow's values. */
+ * Run (per thread, a contiguous share of the output rows, in blocks of
+ * ROW_BLOCK rows): each group brings in the source rows its vertical taps
+ * need — unpacked from bytes to floats, resampled horizontally into a ring
+ * of rows (several rows or channels per kernel call), or, vertical first,
+ * kept unpacked in the ring — and makes one row per component for each
+ * output row of the block; each row is then converted (YUV), normalized and
+ * stored straight into the destination. */
 #include "prep.h"
 
 #include <limits.h>
