@@ -297,31 +297,32 @@ gst_effnet_job_free (GstEffnetJob * job)
   g_free (job);
 }
 
+/* *buf holding at least n items of `item` floats; *cap counts items. */
+static gboolean
+grow (float **buf, gsize * cap, gsize n, gsize item)
+{
+  float *grown;
+
+  if (n <= *cap)
+    return TRUE;
+  grown = g_try_realloc_n (*buf, n * item, sizeof (float));
+  if (grown == NULL)
+    return FALSE;
+  *buf = grown;
+  *cap = n;
+  return TRUE;
+}
+
 /* Only while the job is not queued. */
 gboolean
 gst_effnet_job_reserve (GstEffnetJob * job, int n, gboolean input)
 {
   if (n <= 0)
     return TRUE;
-  if (input && (gsize) n > job->input_capacity) {
-    float *grown = g_try_realloc_n (job->input, (gsize) n * job->image_floats,
-        sizeof (float));
-
-    if (grown == NULL)
-      return FALSE;
-    job->input = grown;
-    job->input_capacity = (gsize) n;
-  }
-  if ((gsize) n > job->capacity) {
-    float *grown = g_try_realloc_n (job->logits, (gsize) n * job->classes,
-        sizeof (float));
-
-    if (grown == NULL)
-      return FALSE;
-    job->logits = grown;
-    job->capacity = (gsize) n;
-  }
-  return TRUE;
+  if (input && !grow (&job->input, &job->input_capacity, (gsize) n,
+          job->image_floats))
+    return FALSE;
+  return grow (&job->logits, &job->capacity, (gsize) n, job->classes);
 }
 
 void

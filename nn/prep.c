@@ -41,7 +41,7 @@ const float effnet_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 enum {
   MAX_IMAGES = 4096,
-  ROW_PAD = 16,                      /* ring and component rows: whole vectors */
+  ROW_PAD = 16,                      /* rows in whole vectors of the widest ISA */
   ROW_BLOCK = 4,                     /* output rows a group makes together (vertical first: one
                                         horizontal call for all of them, sharing weight loads) */
   MAX_TABLE_BYTES = 512 << 20,       /* filter tables of one image */
@@ -279,7 +279,9 @@ static int reserve(TableMem *b, size_t bytes) {
   return 0;
 }
 
-static int pad16(int n) { return (n + 15) / 16 * 16; }
+/* n floats rounded up to whole rows of vectors (ROW_PAD, the widest vector:
+ * what the kernels write past an end, see kernels.h). */
+static size_t pad_row(size_t n) { return (n + ROW_PAD - 1) / ROW_PAD * ROW_PAD; }
 
 /* The taps of both axes of a group: dw outputs of up to kh taps, dh of kv. */
 static void carve_taps(Carve *c, GroupPlan *gp, int dw, int kh, int dh, int kv) {
@@ -297,8 +299,8 @@ static void carve_simd(Carve *c, GroupPlan *gp, size_t tile_floats, int ntiles, 
   gp->tiles.j0 = carve(c, sizeof(int) * ntiles);
   gp->tiles.len = carve(c, sizeof(int) * ntiles);
   gp->tiles.w = carve(c, sizeof(float) * tile_floats);
-  gp->htaps.col = carve(c, sizeof(int) * (size_t)pad16(dw) * kcol);
-  gp->htaps.wt = carve(c, sizeof(float) * (size_t)pad16(dw) * kcol);
+  gp->htaps.col = carve(c, sizeof(int) * pad_row(dw) * kcol);
+  gp->htaps.wt = carve(c, sizeof(float) * pad_row(dw) * kcol);
 }
 
 /* Planes a group's channels read (1, or 2 for planar chroma). */
@@ -403,7 +405,7 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
     gp->htaps.kmax = gp->h.kmax;
     gp->htaps.count = gp->h.count;
     gp->htaps.w = gp->h.w;
-    gp->htaps.npad = pad16(dw);
+    gp->htaps.npad = (int)pad_row(dw);
     gp->htaps.kcol = 0;
     gp->tiles.ntiles = 0;
   }
@@ -415,9 +417,7 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
     c = (Carve){NULL, 0};
     for (int g = 0; g < d->ngroups; g++) {
       tile_floats[g] = resample_tiles_floats(&ip->g[g].h, tile);
-      kcol[g] = 1;
-      for (int x = 0; x < dw; x++)
-        if (ip->g[g].h.count[x] > kcol[g]) kcol[g] = ip->g[g].h.count[x];
+      kcol[g] = resample_taps_most(&ip->g[g].h);
       carve_simd(&c, &ip->g[g], tile_floats[g], ntiles, dw, kcol[g]);
     }
     if (c.used > MAX_TABLE_BYTES) goto too_big;
@@ -477,8 +477,8 @@ static int size_scratch(EffnetPrep *p, char *err, size_t errlen) {
       if (ip->g[g].v.kmax > kv) kv = ip->g[g].v.kmax;
     }
   }
-  p->unpack_floats = (unpack + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
-  p->row_floats = (wmax + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
+  p->unpack_floats = pad_row(unpack);
+  p->row_floats = (int)pad_row(wmax);
   p->ring_rows = kv + RESAMPLE_MAX_LANES;
   /* a ring slot: a row's channels resampled horizontally, or its planes unpacked */
   p->slot_floats = (size_t)FRAME_MAX_CHANNELS * p->row_floats;
@@ -686,7 +686,7 @@ static void group_rows(const EffnetPrep *p, const Scratch *s, const GroupPlan *g
   const float *src[RESAMPLE_MAX_LANES];
   float *dst[RESAMPLE_MAX_LANES];
   const int planes = group_planes(fg);
-  const int width = (int)(((size_t)(gp->col1 - gp->col0) * fg->step + ROW_PAD - 1) / ROW_PAD * ROW_PAD);
+  const int width = (int)pad_row((size_t)(gp->col1 - gp->col0) * fg->step);
   int lanes = 0;
   for (int r = 0; r < n; r++) {
     const int first = gp->v.start[vy + r], taps = gp->v.count[vy + r], end = first + taps;
@@ -746,7 +746,7 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
   const ImagePlan *ip = &p->img[i];
   const EffnetRect *r = &ip->dst;
   const int S = p->opt.size, ng = p->fmt->ngroups;
-  const int wpad = (r->w + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
+  const int wpad = (int)pad_row(r->w);
   GroupState st[FRAME_MAX_GROUPS];
   for (int g = 0; g < ng; g++) st[g].next = INT_MIN;
   int last = y1 - 1 - r->y; /* the last picture row of this share */

@@ -56,17 +56,13 @@ void resample_taps(const AxisGeometry *g, EffnetFilter f, int pillow8, AxisTaps 
     if (xmax <= xmin) xmax = xmin + 1;
     int n = xmax - xmin;
     if (n > t->kmax) n = t->kmax;
+    /* normalized in double, as Pillow does: the filter is evaluated twice
+     * (plan time only), first for the sum */
     float *w = t->w + (size_t)x * t->kmax;
-    double k[64 + 1], sum = 0.0;
-    double *kk = t->kmax <= 64 ? k : NULL;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += filter((i + xmin - center + 0.5) * inv);
     for (int i = 0; i < n; i++) {
-      double v = filter((i + xmin - center + 0.5) * inv);
-      if (kk) kk[i] = v;
-      sum += v;
-    }
-    for (int i = 0; i < n; i++) {
-      double v = kk ? kk[i] : filter((i + xmin - center + 0.5) * inv);
-      double k = sum != 0.0 ? v / sum : v;
+      double v = filter((i + xmin - center + 0.5) * inv), k = sum != 0.0 ? v / sum : v;
       w[i] = pillow8 ? pillow_weight(k) : (float)k;
     }
     for (int i = n; i < t->kmax; i++) w[i] = 0.0f;
@@ -121,10 +117,15 @@ void resample_tiles(const AxisTaps *t, int tile, int base, HTiles *h, int *j0, i
   }
 }
 
-int resample_taps_columns(const AxisTaps *t, int base, int npad, int *col, float *wt) {
-  int kcol = 1;
+int resample_taps_most(const AxisTaps *t) {
+  int most = 1;
   for (int x = 0; x < t->out; x++)
-    if (t->count[x] > kcol) kcol = t->count[x];
+    if (t->count[x] > most) most = t->count[x];
+  return most;
+}
+
+int resample_taps_columns(const AxisTaps *t, int base, int npad, int *col, float *wt) {
+  const int kcol = resample_taps_most(t);
   for (int k = 0; k < kcol; k++)
     for (int x = 0; x < npad; x++) {
       int o = x < t->out ? x : t->out - 1; /* padding outputs repeat the last one */

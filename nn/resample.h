@@ -50,9 +50,12 @@ size_t resample_tiles_floats(const AxisTaps *t, int tile);
  * resample_tiles_floats() floats, from the caller's memory. */
 void resample_tiles(const AxisTaps *t, int tile, int base, HTiles *h, int *j0, int *len, float *w);
 
+/* The most taps any output of t has (at least 1). */
+int resample_taps_most(const AxisTaps *t);
+
 /* The taps of t tap-major for the SIMD gathers (HTaps.col/wt, see
- * kernels.h): npad * kmax entries each (room enough), inputs relative to
- * `base`. Returns kcol, the taps the most any output has. */
+ * kernels.h): npad * resample_taps_most(t) entries each, inputs relative to
+ * `base`. Returns that kcol. */
 int resample_taps_columns(const AxisTaps *t, int base, int npad, int *col, float *wt);
 
 #endif
