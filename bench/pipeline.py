@@ -102,14 +102,20 @@ def spread(values):
 
 
 def cpu_model():
+    """'AMD EPYC (family 25 model 17, AVX-512)': the name, which alone may not tell the generation, and
+    the widest vector ISA the engine uses."""
+    info = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return "unknown CPU"
+        return "unknown CPU"
+    flags = info.get("flags", "").split()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return "%s (family %s model %s, %s)" % (info.get("model name", "unknown CPU"), info.get("cpu family", "?"),
+                                           info.get("model", "?"), isa)
 
 
 def main():

@@ -137,6 +137,24 @@ static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoIn
   return gst_video_converter_new(in, out, cfg);
 }
 
+/* "AMD EPYC (family 25 model 17)" from /proc/cpuinfo: the name alone may not
+ * tell the generation. */
+static void cpu_name(char *out, size_t len) {
+  char line[512], name[256] = "unknown CPU", family[32] = "?", model[32] = "?";
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  while (f && fgets(line, sizeof line, f)) {
+    char *v = strchr(line, ':');
+    if (!v) continue;
+    v += strspn(v + 1, " \t") + 1;
+    v[strcspn(v, "\n")] = '\0';
+    if (!strncmp(line, "model name", 10) && !strcmp(name, "unknown CPU")) snprintf(name, sizeof name, "%s", v);
+    else if (!strncmp(line, "cpu family", 10) && family[0] == '?') snprintf(family, sizeof family, "%s", v);
+    else if (!strncmp(line, "model\t", 6) && model[0] == '?') snprintf(model, sizeof model, "%s", v);
+  }
+  if (f) fclose(f);
+  snprintf(out, len, "%s (family %s model %s)", name, family, model);
+}
+
 /* ---- arguments ---- */
 static int split(const char *s, char out[][32], int max) {
   int n = 0;
@@ -172,6 +190,11 @@ int main(int argc, char **argv) {
   char fl[32][32], sl[8][32], Sl[8][32], tl[8][32];
   int nf = split(formats, fl, 32), ns = split(sizes, sl, 8), nS = split(Ss, Sl, 8), nt = split(threads_s, tl, 8);
   if (nrois < 0 || nrois > 256) return 2;
+  char cpu[400], day[32];
+  time_t now = time(NULL);
+  strftime(day, sizeof day, "%Y-%m-%d", localtime(&now));
+  cpu_name(cpu, sizeof cpu);
+  printf("%s, %s, %s kernels\n\n", day, cpu, effnet_isa_name(effnet_isa_best()));
   printf("%s| format | frame | S | threads | ours accurate ms | GstVideoConverter accurate ms | ratio |"
          " ours fast ms | GstVideoConverter fast ms | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n",
          nrois ? "ms for all regions of a frame (200x400 each)\n" : "");
