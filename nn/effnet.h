@@ -75,6 +75,12 @@ void effnet_options_init(EffnetOptions *opt);
 EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt,
                                char *err, size_t errlen);
 
+/* The two files effnet_model_load(path) reads: the safetensors file (path
+ * itself, or path/model.safetensors for a folder) and the config.json beside
+ * it (which need not exist). Written as given, not resolved. Returns 0, or -1
+ * when a name does not fit its buffer. */
+int effnet_model_files(const char *path, char *weights, size_t wlen, char *config, size_t clen);
+
 /* A model with seeded random weights (for benchmarks and tests). */
 EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed,
                                  const EffnetOptions *opt, char *err, size_t errlen);
@@ -242,6 +248,16 @@ const char *effnet_padding_name(EffnetPadding p);
 const char *effnet_naming_name(EffnetNaming n);
 /* ImageNet-1k class name for index i (0..999), NULL outside. */
 const char *effnet_imagenet_label(int i);
+/* Class names from the text of a labels file: one per line ("\n" or "\r\n",
+ * trailing spaces dropped, a final newline optional), exactly `classes` of
+ * them, each valid UTF-8 without control characters. Returns a
+ * NULL-terminated array (free with effnet_labels_free), or NULL with a
+ * sentence in err. */
+char **effnet_labels_parse(const char *text, size_t len, int classes, char *err, size_t errlen);
+/* The same from a file: a regular file of at most EFFNET_LABELS_MAX_BYTES. */
+#define EFFNET_LABELS_MAX_BYTES (16u << 20)
+char **effnet_labels_load(const char *path, int classes, char *err, size_t errlen);
+void effnet_labels_free(char **labels);
 /* Softmax of n logits into probs (may alias). */
 void effnet_softmax(const float *logits, int n, float *probs);
 /* Indices of the k largest values, best first; returns how many were written. */

@@ -529,18 +529,20 @@ static int finish(Loader *L, EffnetModel *m, const EffnetOptions *opt, int cfg_i
   return 0;
 }
 
-/* weights path -> safetensors file and the config.json beside it */
-static void resolve_paths(const char *path, char *file, size_t flen, char *cfg, size_t clen) {
+int effnet_model_files(const char *path, char *file, size_t flen, char *cfg, size_t clen) {
   struct stat sb;
+  int a, b;
+  if (!path || !*path) return -1;
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    snprintf(file, flen, "%s/model.safetensors", path);
-    snprintf(cfg, clen, "%s/config.json", path);
-    return;
+    a = snprintf(file, flen, "%s/model.safetensors", path);
+    b = snprintf(cfg, clen, "%s/config.json", path);
+  } else {
+    a = snprintf(file, flen, "%s", path);
+    const char *slash = strrchr(path, '/');
+    if (slash) b = snprintf(cfg, clen, "%.*s/config.json", (int)(slash - path), path);
+    else b = snprintf(cfg, clen, "config.json");
   }
-  snprintf(file, flen, "%s", path);
-  const char *slash = strrchr(path, '/');
-  if (slash) snprintf(cfg, clen, "%.*s/config.json", (int)(slash - path), path);
-  else snprintf(cfg, clen, "config.json");
+  return a < 0 || (size_t)a >= flen || b < 0 || (size_t)b >= clen ? -1 : 0;
 }
 
 EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, char *err, size_t errlen) {
@@ -556,7 +558,10 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
   }
   char file[4096], cfg[4096];
   struct stat sb;
-  resolve_paths(path, file, sizeof file, cfg, sizeof cfg);
+  if (effnet_model_files(path, file, sizeof file, cfg, sizeof cfg) != 0) {
+    fail(&L, "the weights path is too long (%zu bytes)", strlen(path));
+    return NULL;
+  }
   L.file = file;
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && stat(file, &sb) != 0) {
     fail(&L, "%s: the folder holds no model.safetensors", path);

@@ -1,11 +1,13 @@
 /* safetensors.c — validated safetensors reader. See safetensors.h.
  *
- * The file is mapped read-only (or read into memory when mapping is not
- * possible) and every structural promise of the header is checked in
- * st_open, so code that receives an StTensor can index its data freely.
+ * The file is read into memory, not mapped: a weights file truncated or
+ * rewritten while we read it then gives a sentence ("file shrank"), where a
+ * mapping would raise SIGBUS in the host process. Every structural promise of
+ * the header is checked in st_open, so code that receives an StTensor can
+ * index its data freely.
  * Tensor names point into the parsed JSON document, which lives as long as
  * the StFile. */
-/* open/pread/mmap/mkdtemp are POSIX; the build defines _GNU_SOURCE, but
+/* open/pread/mkdtemp are POSIX; the build defines _GNU_SOURCE, but
  * stay compilable without it. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -21,13 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Same limit as the reference implementation: a larger header is either
  * damage or an attempt to make us allocate without bound. */
 #define ST_MAX_HEADER_BYTES ((uint64_t)100 * 1000 * 1000)
+/* The file is read whole; B7 in float64 is 530 MB, so a file past this is not
+ * weights we can use, and reading it could exhaust the host's memory. */
+#define ST_MAX_FILE_BYTES ((uint64_t)4 << 30)
 
 #ifdef __GNUC__
 #define ST_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -44,7 +48,7 @@ typedef struct {
 struct StFile {
   uint8_t *base;      /* whole file */
   size_t size;
-  int mapped;         /* base came from mmap (else malloc) */
+  int borrowed;       /* base belongs to the caller (st_open_memory) */
   JsonDoc *doc;       /* owns tensor names and metadata strings */
   const JsonValue *metadata;
   StTensor *tensors;  /* file order */
@@ -104,8 +108,7 @@ static int dtype_from_name(const char *s, StDtype *out) {
 
 /* -------------------------------------------------------------- loading -- */
 
-/* Fallback for files that cannot be mapped (some FUSE or special file
- * systems): read the whole file into memory. */
+/* The whole file, read with pread. */
 static uint8_t *read_whole(const Ctx *c, int fd, size_t size) {
   uint8_t *buf = malloc(size);
   if (!buf) {
@@ -139,12 +142,11 @@ static int stat_regular(const Ctx *c, int fd, size_t *size) {
     st_fail(c, "is not a regular file");
     return -1;
   }
-  if ((uintmax_t)sb.st_size > SIZE_MAX) {
-    st_fail(c, "file is too large to map (%jd bytes)", (intmax_t)sb.st_size);
+  if ((uintmax_t)sb.st_size > SIZE_MAX || (uint64_t)sb.st_size > ST_MAX_FILE_BYTES) {
+    st_fail(c, "file is %jd bytes, more than the 4 GiB any EfficientNet's weights need", (intmax_t)sb.st_size);
     return -1;
   }
   *size = (size_t)sb.st_size;
-  /* Checked before mapping because mmap rejects a zero length. */
   if (*size < 8) {
     st_fail(c, "file is too short to hold the 8-byte header length (%zu bytes)", *size);
     return -1;
@@ -160,14 +162,8 @@ static int load_file(const Ctx *c, StFile *f) {
   }
   int rc = stat_regular(c, fd, &f->size);
   if (rc == 0) {
-    void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m != MAP_FAILED) {
-      f->base = m;
-      f->mapped = 1;
-    } else {
-      f->base = read_whole(c, fd, f->size);
-      if (!f->base) rc = -1;
-    }
+    f->base = read_whole(c, fd, f->size);
+    if (!f->base) rc = -1;
   }
   close(fd);
   return rc;
@@ -465,6 +461,17 @@ static int parse_entries(const Ctx *c, StFile *f, const JsonValue *root, size_t 
   return 0;
 }
 
+/* Validates the header and entries of the bytes in f (base, size). */
+static StFile *validate(const Ctx *c, StFile *f) {
+  size_t header_len = 0;
+  const JsonValue *root = parse_header(c, f, &header_len);
+  if (!root || parse_entries(c, f, root, header_len) || index_names(c, f) || check_overlaps(c, f)) {
+    st_close(f);
+    return NULL;
+  }
+  return f;
+}
+
 StFile *st_open(const char *path, char *err, size_t errlen) {
   Ctx c = {path ? path : "(null)", err, errlen};
   if (err && errlen) err[0] = '\0';
@@ -478,25 +485,34 @@ StFile *st_open(const char *path, char *err, size_t errlen) {
     st_close(f);
     return NULL;
   }
-  size_t header_len = 0;
-  const JsonValue *root = NULL;
-  if (load_file(&c, f) == 0) root = parse_header(&c, f, &header_len);
-  if (!root || parse_entries(&c, f, root, header_len) || index_names(&c, f) ||
-      check_overlaps(&c, f)) {
+  if (load_file(&c, f) != 0) {
     st_close(f);
     return NULL;
   }
-  return f;
+  return validate(&c, f);
+}
+
+StFile *st_open_memory(const void *data, size_t size, const char *name, char *err, size_t errlen) {
+  Ctx c = {name ? name : "(memory)", err, errlen};
+  if (err && errlen) err[0] = '\0';
+  if (!data || size < 8) {
+    st_fail(&c, "is too short to hold the 8-byte header length (%zu bytes)", data ? size : 0);
+    return NULL;
+  }
+  StFile *f = calloc(1, sizeof *f);
+  if (!f) {
+    st_fail(&c, "out of memory");
+    return NULL;
+  }
+  f->base = (uint8_t *)data; /* never written: const again in every StTensor */
+  f->size = size;
+  f->borrowed = 1;
+  return validate(&c, f);
 }
 
 void st_close(StFile *f) {
   if (!f) return;
-  if (f->base) {
-    if (f->mapped)
-      munmap(f->base, f->size);
-    else
-      free(f->base);
-  }
+  if (!f->borrowed) free(f->base);
   json_free(f->doc);
   free(f->tensors);
   free(f->by_name);

@@ -27,13 +27,13 @@ typedef struct {
   int ndim;
   int64_t shape[ST_MAX_DIMS];
   int64_t numel;
-  const uint8_t *data;   /* points into the mapped file */
+  const uint8_t *data;   /* points into the file's bytes */
   size_t nbytes;
 } StTensor;
 
 typedef struct StFile StFile;
 
-/* Map and validate a file. Errors (one sentence naming the file and the
+/* Read and validate a file. Errors (one sentence naming the file and the
  * problem): cannot open; too short for the 8-byte length; header length beyond
  * the file or over 100 MB; header not valid JSON / not an object; a tensor entry
  * missing dtype/shape/data_offsets or with wrong types; unknown dtype string;
@@ -41,6 +41,9 @@ typedef struct StFile StFile;
  * not aligned to the dtype size, overlapping another tensor; shape x dtype size
  * != byte length; duplicate tensor names. */
 StFile *st_open(const char *path, char *err, size_t errlen);
+/* The same checks on bytes the caller holds (and keeps until st_close);
+ * name is used in messages. */
+StFile *st_open_memory(const void *data, size_t size, const char *name, char *err, size_t errlen);
 void st_close(StFile *f);
 
 size_t st_count(const StFile *f);
