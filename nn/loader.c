@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json.h"
+#include "config.h"
 #include "model.h"
 #include "safetensors.h"
 
@@ -177,17 +177,32 @@ static int fetch_bn(Loader *L, const char *prefix, int n, float eps, double *sca
     if (!(v[i] = fetch(L, name, 1, shape, i < 2))) goto out;
   }
   for (int c = 0; c < n; c++) {
-    if (v[3][c] + eps <= 0.0f) {
-      fail(L, "%s: '%s.running_var' is negative at channel %d", L->file, prefix, c);
+    /* A variance is never negative; accepting one above -eps would fold a
+     * near-zero denominator into a huge scale. */
+    if (v[3][c] < 0.0f) {
+      fail(L, "%s: '%s.running_var' is negative at channel %d (%g)", L->file, prefix, c, (double)v[3][c]);
       goto out;
     }
     scale[c] = v[0][c] / sqrt((double)v[3][c] + eps);
     shift[c] = v[1][c] - v[2][c] * scale[c];
+    /* Finite parts can still fold into float overflow (a huge weight over a
+     * tiny variance): the kernels would then turn every logit into NaN. */
+    if (!isfinite((float)scale[c]) || !isfinite((float)shift[c])) {
+      fail(L, "%s: BatchNorm '%s' folds into a scale or shift too large for float32 at channel %d "
+           "(weight %g, bias %g, running_mean %g, running_var %g)",
+           L->file, prefix, c, (double)v[0][c], (double)v[1][c], (double)v[2][c], (double)v[3][c]);
+      goto out;
+    }
   }
   rc = 0;
 out:
   for (int i = 0; i < 4; i++) free(v[i]);
   return rc;
+}
+
+static int folded_overflow(Loader *L, int channel) {
+  return fail(L, "%s: a weight times its BatchNorm scale overflows float32 at output channel %d", L->file,
+              channel);
 }
 
 /* w[n][k] (row n = output channel n, K long) times scale[n] (NULL: 1) into
@@ -196,7 +211,10 @@ static int pack_gemm(Loader *L, PackedGemm *g, const float *w, int K, int N, con
                      const double *bias) {
   if (packed_gemm_alloc(g, K, N) != 0) return fail(L, "%s: out of memory", L->file);
   for (int n = 0; n < N; n++) {
-    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, scale ? (float)scale[n] : 1.0f);
+    float sc = scale ? (float)scale[n] : 1.0f;
+    for (int k = 0; k < K; k++)
+      if (!isfinite(w[(size_t)n * K + k] * sc)) return folded_overflow(L, n);
+    packed_gemm_set_column(g, n, w + (size_t)n * K, 1, sc);
     g->bias[n] = (float)bias[n];
   }
   return 0;
@@ -259,7 +277,13 @@ static int load_dw(Loader *L, const char *conv, const char *bn, int C, int k, fl
   d->bias = model_alloc_floats((size_t)cpad);
   if (!d->w || !d->bias) { fail(L, "%s: out of memory", L->file); goto out; }
   for (int c = 0; c < C; c++) {
-    for (int t = 0; t < k * k; t++) d->w[(size_t)t * cpad + c] = w[(size_t)c * k * k + t] * (float)scale[c];
+    for (int t = 0; t < k * k; t++) {
+      d->w[(size_t)t * cpad + c] = w[(size_t)c * k * k + t] * (float)scale[c];
+      if (!isfinite(d->w[(size_t)t * cpad + c])) {
+        folded_overflow(L, c);
+        goto out;
+      }
+    }
     d->bias[c] = (float)scale[C + c];
   }
   rc = 0;
@@ -330,100 +354,20 @@ static int infer_variant(Loader *L, char *desc, size_t len) {
   return -1;
 }
 
-/* ---- config.json (timm hub layout) ---- */
-static int read_file(const char *path, char **data, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return -1;
-  char *buf = NULL;
-  size_t cap = 0, n = 0;
-  for (;;) {
-    if (n + 4096 > cap) {
-      if (cap > (16u << 20)) { free(buf); fclose(f); return -2; } /* no config is that big */
-      cap = cap ? cap * 2 : 8192;
-      char *nb = realloc(buf, cap);
-      if (!nb) { free(buf); fclose(f); return -1; }
-      buf = nb;
-    }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-  }
-  fclose(f);
-  *data = buf;
-  *len = n;
-  return 0;
-}
+/* ---- config.json (timm hub layout): see config.c ---- */
 
-static int config_floats(Loader *L, const char *cfg, const JsonValue *obj, const char *key, float *out,
-                         int n) {
-  const JsonValue *v = json_get(obj, key);
-  if (!v || v->type == JSON_NULL) return 0;
-  if (v->type != JSON_ARRAY || (int)v->count != n)
-    return fail(L, "%s: '%s' must be an array of %d numbers", cfg, key, n);
-  for (int i = 0; i < n; i++) {
-    const JsonValue *x = json_at(v, (size_t)i);
-    if (!x || x->type != JSON_NUMBER) return fail(L, "%s: '%s' must be an array of %d numbers", cfg, key, n);
-    out[i] = (float)x->number;
-  }
+/* Copies what config.json says into the model. Returns 1 when read, 0 when
+ * absent, -1 on error. */
+static int apply_config(Loader *L, const char *path, EffnetModel *m, ModelConfig *cfg) {
+  int r = config_read(path, cfg, L->err, L->errlen);
+  if (r != 0) return r > 0 ? 0 : -1;
+  snprintf(m->architecture, sizeof m->architecture, "%s", cfg->architecture);
+  snprintf(m->interpolation, sizeof m->interpolation, "%s", cfg->interpolation);
+  if (cfg->untrained) m->info.untrained = 1;
+  if (cfg->has_mean) memcpy(m->info.mean, cfg->mean, sizeof m->info.mean);
+  if (cfg->has_std) memcpy(m->info.std, cfg->std, sizeof m->info.std);
+  if (cfg->crop_pct > 0) m->info.crop_pct = cfg->crop_pct;
   return 1;
-}
-
-/* Fills info fields from config.json. Returns 1 when read, 0 when absent, -1 on error. */
-static int read_config(Loader *L, const char *cfg, EffnetModel *m, int *cfg_input, int *cfg_classes,
-                       int *cfg_variant) {
-  char *text = NULL;
-  size_t len = 0;
-  int r = read_file(cfg, &text, &len);
-  if (r == -1) return 0;
-  if (r == -2) return fail(L, "%s: file is too large to be a model config", cfg);
-  char jerr[256];
-  JsonDoc *doc = json_parse(text, len, jerr, sizeof jerr);
-  free(text);
-  if (!doc) return fail(L, "%s: %s", cfg, jerr);
-  int rc = -1;
-  const JsonValue *root = json_root(doc);
-  if (root->type != JSON_OBJECT) { fail(L, "%s: expected a JSON object", cfg); goto out; }
-  const JsonValue *arch = json_get(root, "architecture");
-  if (arch && arch->type == JSON_STRING) {
-    snprintf(m->architecture, sizeof m->architecture, "%s", arch->string);
-    if (!strstr(arch->string, "efficientnet_b")) {
-      fail(L, "%s: architecture '%s' is not an EfficientNet B0-B7", cfg, arch->string);
-      goto out;
-    }
-    *cfg_variant = effnet_variant_from_name(strstr(arch->string, "efficientnet_b") + 13);
-  }
-  const JsonValue *untrained = json_get(root, "untrained");
-  if (untrained && untrained->type == JSON_BOOL && untrained->number != 0) m->info.untrained = 1;
-  const JsonValue *nc = json_get(root, "num_classes");
-  if (nc && nc->type == JSON_NUMBER) *cfg_classes = (int)nc->number;
-  const JsonValue *pc = json_get(root, "pretrained_cfg");
-  if (pc && pc->type == JSON_OBJECT) {
-    float size[3];
-    int got = config_floats(L, cfg, pc, "input_size", size, 3);
-    if (got < 0) goto out;
-    if (got) {
-      if (size[1] != size[2]) {
-        fail(L, "%s: input_size %gx%g is not square; EfficientNet here takes square inputs", cfg, size[1], size[2]);
-        goto out;
-      }
-      *cfg_input = (int)size[1];
-    }
-    if (config_floats(L, cfg, pc, "mean", m->info.mean, 3) < 0) goto out;
-    if (config_floats(L, cfg, pc, "std", m->info.std, 3) < 0) goto out;
-    const JsonValue *crop = json_get(pc, "crop_pct");
-    if (crop && crop->type == JSON_NUMBER) m->info.crop_pct = (float)crop->number;
-    const JsonValue *interp = json_get(pc, "interpolation");
-    if (interp && interp->type == JSON_STRING)
-      snprintf(m->interpolation, sizeof m->interpolation, "%s", interp->string);
-    if (nc == NULL || nc->type != JSON_NUMBER) {
-      nc = json_get(pc, "num_classes");
-      if (nc && nc->type == JSON_NUMBER) *cfg_classes = (int)nc->number;
-    }
-  }
-  rc = 1;
-out:
-  json_free(doc);
-  return rc;
 }
 
 /* ---- the model ---- */
@@ -573,11 +517,13 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
   if (!L.st) goto error;
   if (detect_naming(&L) != 0) goto error;
 
-  int cfg_input = 0, cfg_classes = -1, cfg_variant = -1;
-  int have_cfg = read_config(&L, cfg, m, &cfg_input, &cfg_classes, &cfg_variant);
+  ModelConfig mc;
+  int have_cfg = apply_config(&L, cfg, m, &mc);
   if (have_cfg < 0) goto error;
+  int cfg_input = have_cfg ? mc.input_size : 0, cfg_classes = have_cfg ? mc.num_classes : -1,
+      cfg_variant = have_cfg ? mc.variant : -1;
   if (have_cfg) {
-    m->info.padding = strncmp(m->architecture, "tf_", 3) == 0 ? EFFNET_PAD_SAME : EFFNET_PAD_SYMMETRIC;
+    m->info.padding = mc.tf_padding ? EFFNET_PAD_SAME : EFFNET_PAD_SYMMETRIC;
     m->info.padding_source = "config.json";
   }
 
