@@ -9,10 +9,12 @@
 #include "effnet.h"
 #include "npy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -223,8 +225,17 @@ static void test_bad_files(void) {
   write_bytes(p, "\x93NUMPY\x01\x00\xff\x7f{'descr': '<f4'", 25);
   expect_reject("header length beyond file", p, "runs past the end");
   p = tmp_path("hlen2.npy");
-  write_bytes(p, "\x93NUMPY\x02\x00\x00\x00\x00\x01{}", 14);
+  write_bytes(p, "\x93NUMPY\x02\x00\x00\x00\x01\x00{}", 14);
   expect_reject("v2 header length beyond file", p, "runs past the end");
+  /* Issue 9, defect 1: a v2 header length of 0xFFFFFFFF wrapped hlen + 1 to 0
+   * and fread wrote 4 GiB into a 0-byte block. A sparse file of 4 GiB + 12
+   * bytes makes the length fit inside the file. */
+  p = tmp_path("hlen_wrap.npy");
+  write_bytes(p, "\x93NUMPY\x02\x00\xff\xff\xff\xff", 12);
+  if (truncate(p, ((off_t)1 << 32) + 12) == 0)
+    expect_reject("v2 header length 0xFFFFFFFF in a 4 GiB file", p, "over the 1048576-byte limit");
+  else
+    CHECK(0, "cannot make the sparse 4 GiB file: %s", strerror(errno));
   expect_reject("garbage header", make_file("garbage.npy", 1, "hello world", 24, 0), "malformed");
   expect_reject("missing shape", make_file("noshape.npy", 1,
                 "{'descr': '<f4', 'fortran_order': False}", 24, 0), "missing");
@@ -433,6 +444,65 @@ static void test_labels(void) {
     CHECK(effnet_imagenet_label(i) && effnet_imagenet_label(i)[0], "label %d empty", i);
 }
 
+/* Issue 9, defect 10: labels reach Pango, JSON and Python, so they must be
+ * valid UTF-8, one line each. */
+static void expect_labels(const char *what, const char *text, size_t len, int classes, const char *first,
+                          const char *last, const char *want_err) {
+  char err[EFFNET_ERRLEN] = "";
+  char **names = effnet_labels_parse(text, len, classes, err, sizeof err);
+  if (want_err) {
+    CHECK(names == NULL && strstr(err, want_err), "labels %s: expected an error with '%s', got '%s'", what,
+          want_err, names ? "(accepted)" : err);
+  } else {
+    CHECK(names && strcmp(names[0], first) == 0 && strcmp(names[classes - 1], last) == 0 &&
+              names[classes] == NULL,
+          "labels %s: %s", what, names ? "wrong names" : err);
+  }
+  effnet_labels_free(names);
+}
+
+/* A string literal and its length (it may hold NUL bytes). */
+#define TEXT(lit) lit, sizeof lit - 1
+
+static void test_labels_file(void) {
+  expect_labels("plain", TEXT("cat\ndog\n"), 2, "cat", "dog", NULL);
+  expect_labels("no final newline", TEXT("cat\ndog"), 2, "cat", "dog", NULL);
+  expect_labels("CRLF and trailing spaces", TEXT("cat \r\ndog\t\r\n"), 2, "cat", "dog", NULL);
+  expect_labels("BOM", TEXT("\xEF\xBB\xBF" "cat\ndog\n"), 2, "cat", "dog", NULL);
+  expect_labels("UTF-8 names", TEXT("caf\xC3\xA9\n\xE7\x8C\xAB\n"), 2, "caf\xC3\xA9", "\xE7\x8C\xAB", NULL);
+  expect_labels("empty name kept", TEXT("cat\n\n"), 2, "cat", "", NULL);
+  expect_labels("Latin-1", TEXT("caf\xE9\ndog\n"), 2, NULL, NULL, "line 1 is not valid UTF-8 (byte 0xE9");
+  expect_labels("overlong", TEXT("\xC0\xAF\n"), 1, NULL, NULL, "not valid UTF-8");
+  expect_labels("surrogate", TEXT("\xED\xA0\x80\n"), 1, NULL, NULL, "not valid UTF-8");
+  expect_labels("cut sequence", TEXT("ok\n\xE7\x8C"), 2, NULL, NULL, "line 2 is not valid UTF-8");
+  expect_labels("NUL", TEXT("c\0t\ndog\n"), 2, NULL, NULL, "control character 0x00");
+  expect_labels("escape", TEXT("c\x1b[31mt\n"), 1, NULL, NULL, "control character 0x1B");
+  expect_labels("too few", TEXT("cat\n"), 2, NULL, NULL, "1 name but the model has 2 classes");
+  expect_labels("too many", TEXT("a\nb\nc\n"), 2, NULL, NULL, "3 names but the model has 2 classes");
+  expect_labels("empty file", TEXT(""), 1, NULL, NULL, "0 names");
+
+  char err[EFFNET_ERRLEN] = "";
+  const char *p = tmp_path("labels.txt");
+  write_bytes(p, "cat\ndog\n", 8);
+  char **names = effnet_labels_load(p, 2, err, sizeof err);
+  CHECK(names && strcmp(names[1], "dog") == 0, "labels file: %s", err);
+  effnet_labels_free(names);
+  unlink(p);
+  names = effnet_labels_load(p, 2, err, sizeof err);
+  CHECK(!names && strstr(err, "no such file"), "missing labels file: '%s'", err);
+  /* A FIFO without a writer would block a plain open forever. */
+  p = tmp_path("labels.fifo");
+  if (mkfifo(p, 0600) == 0) {
+    names = effnet_labels_load(p, 2, err, sizeof err);
+    CHECK(!names && strstr(err, "is not a regular file"), "labels FIFO: '%s'", err);
+    unlink(p);
+  } else {
+    CHECK(0, "mkfifo: %s", strerror(errno));
+  }
+  names = effnet_labels_load(scratch, 2, err, sizeof err);
+  CHECK(!names && strstr(err, "is not a regular file"), "labels folder: '%s'", err);
+}
+
 static int make_scratch(int argc, char **argv) {
   if (argc > 1) {
     snprintf(scratch, sizeof scratch, "%s", argv[1]);
@@ -457,6 +527,7 @@ int main(int argc, char **argv) {
   test_top_k();
   test_names();
   test_labels();
+  test_labels_file();
   if (made == 1) rmdir(scratch); /* every test removes its own files */
   if (failures) {
     fprintf(stderr, "test_npy: %d failure(s)\n", failures);

@@ -290,12 +290,19 @@ static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *
   }
   uint32_t hlen = (uint32_t)pre[8] | (uint32_t)pre[9] << 8;
   if (major != 1) hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
+  /* numpy writes headers of a few hundred bytes (it warns past 10 KB); a cap
+   * also keeps hlen + 1 from wrapping a 32-bit length to 0. */
+  if (hlen > NPY_MAX_HEADER_BYTES) {
+    set_error(err, errlen, "%s: .npy header length %lu is over the %u-byte limit (not an array this tool writes or "
+              "reads)", path, (unsigned long)hlen, (unsigned)NPY_MAX_HEADER_BYTES);
+    return -1;
+  }
   if ((int64_t)hlen > file_size - prelen) {
     set_error(err, errlen, "%s: header length %lu runs past the end of the file (%lld bytes)",
             path, (unsigned long)hlen, (long long)file_size);
     return -1;
   }
-  char *text = malloc(hlen + 1u);
+  char *text = malloc((size_t)hlen + 1);
   if (text == NULL || fread(text, 1, hlen, f) != hlen) {
     set_error(err, errlen, "%s: cannot read the .npy header", path);
     free(text);

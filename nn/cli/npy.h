@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define NPY_MAX_NDIM 8
+/* Longest header accepted (numpy writes a few hundred bytes). */
+#define NPY_MAX_HEADER_BYTES (1u << 20)
 
 /* Reads an .npy file of format version 1.0, 2.0 or 3.0. On success returns a
  * malloc'd buffer of prod(shape) floats (never NULL, even for an empty array;
