@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,8 +53,9 @@ static void arena_free(Chunk *c) {
   }
 }
 
-/* Zeroed, max-aligned memory from the arena; NULL when out of memory. */
-static void *arena_alloc(Chunk **head, size_t size) {
+/* Zeroed, max-aligned memory from the arena; NULL when out of memory or when
+ * a new chunk would take *left below zero (the parse's memory budget). */
+static void *arena_alloc(Chunk **head, size_t *left, size_t size) {
   const size_t align = _Alignof(max_align_t);
   if (size > SIZE_MAX / 2) return NULL;
   size = (size + align - 1) / align * align;
@@ -60,6 +63,8 @@ static void *arena_alloc(Chunk **head, size_t size) {
   Chunk *c = *head;
   if (!c || c->cap - c->used < size) {
     size_t cap = size > ARENA_CHUNK_BYTES ? size : ARENA_CHUNK_BYTES;
+    if (sizeof(Chunk) + cap > *left) return NULL;
+    *left -= sizeof(Chunk) + cap;
     c = malloc(sizeof(Chunk) + cap);
     if (!c) return NULL;
     c->next = *head;
@@ -87,6 +92,8 @@ typedef struct {
   Chunk **arena;
   Slot *stack;
   size_t top, cap;
+  size_t left;     /* memory budget still unspent (arena chunks and stack) */
+  int over_budget; /* the last allocation failed for the budget, not malloc */
   char *err;
   size_t errlen;
   int failed;
@@ -108,7 +115,21 @@ static void fail_at(Parser *p, size_t at, const char *fmt, ...) {
 static void fail_oom(Parser *p) {
   if (p->failed) return;
   p->failed = 1;
-  if (p->err && p->errlen) snprintf(p->err, p->errlen, "out of memory while parsing JSON");
+  if (!p->err || !p->errlen) return;
+  if (p->over_budget)
+    snprintf(p->err, p->errlen,
+             "the JSON text holds too many values for its size (stopped at byte %zu: parsing it would take more "
+             "than %d bytes of memory per byte of text)",
+             p->pos, JSON_MEMORY_PER_BYTE);
+  else
+    snprintf(p->err, p->errlen, "out of memory while parsing JSON");
+}
+
+static void *alloc(Parser *p, size_t size) {
+  size_t before = p->left;
+  void *v = arena_alloc(p->arena, &p->left, size);
+  p->over_budget = !v && p->left == before;
+  return v;
 }
 
 static int at_end(const Parser *p) { return p->pos >= p->len; }
@@ -142,7 +163,7 @@ static void fail_unexpected(Parser *p, const char *expected) {
 }
 
 static JsonValue *new_value(Parser *p, JsonType type) {
-  JsonValue *v = arena_alloc(p->arena, sizeof *v);
+  JsonValue *v = alloc(p, sizeof *v);
   if (!v) {
     fail_oom(p);
     return NULL;
@@ -153,12 +174,18 @@ static JsonValue *new_value(Parser *p, JsonType type) {
 
 static int push_slot(Parser *p, const char *key, JsonValue *value) {
   if (p->top == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 64;
+    size_t cap = p->cap ? p->cap * 2 : 64, grow = (cap - p->cap) * sizeof(Slot);
+    if (grow > p->left) {
+      p->over_budget = 1;
+      fail_oom(p);
+      return -1;
+    }
     Slot *s = realloc(p->stack, cap * sizeof *s);
     if (!s) {
       fail_oom(p);
       return -1;
     }
+    p->left -= grow;
     p->stack = s;
     p->cap = cap;
   }
@@ -233,10 +260,24 @@ static int scan_number(Parser *p, int *is_int) {
   return 0;
 }
 
+/* The "C" locale, made once: strtod follows LC_NUMERIC, and a host process
+ * (GTK calls setlocale(LC_ALL, "")) may use a comma as its decimal point. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+/* strtod in the "C" locale, on this thread only (uselocale is per thread). */
+static double strtod_c(const char *s, char **end) {
+  pthread_once(&c_locale_once, make_c_locale);
+  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  double v = strtod(s, end);
+  if (old) uselocale(old);
+  return v;
+}
+
 /* strtod/strtoll need a NUL-terminated string and the input may not have
  * one, so convert from a bounded copy. The grammar was already checked, so
- * the conversion must consume the whole copy (it would not under a locale
- * whose decimal point is not '.', which we report instead of misreading). */
+ * the conversion must consume the whole copy. */
 static int convert_number(Parser *p, size_t start, int is_int, JsonValue *v) {
   size_t n = p->pos - start;
   char small[64];
@@ -249,9 +290,9 @@ static int convert_number(Parser *p, size_t start, int is_int, JsonValue *v) {
   buf[n] = '\0';
   int rc = 0;
   char *end = NULL;
-  v->number = strtod(buf, &end);
+  v->number = strtod_c(buf, &end);
   if (end != buf + n) {
-    fail_at(p, start, "number could not be converted (check LC_NUMERIC)");
+    fail_at(p, start, "number could not be converted");
     rc = -1;
   } else if (isinf(v->number)) {
     fail_at(p, start, "number is too large for a double");
@@ -421,7 +462,7 @@ static char *parse_string_raw(Parser *p, size_t *out_len) {
   p->pos++; /* opening quote */
   size_t end;
   if (find_string_end(p, &end)) return NULL;
-  char *out = arena_alloc(p->arena, end - p->pos + 1);
+  char *out = alloc(p, end - p->pos + 1);
   if (!out) {
     fail_oom(p);
     return NULL;
@@ -449,10 +490,10 @@ static int close_container(Parser *p, JsonValue *v, size_t base) {
   size_t n = p->top - base;
   v->count = n;
   if (n) {
-    v->items = arena_alloc(p->arena, n * sizeof *v->items);
+    v->items = alloc(p, n * sizeof *v->items);
     if (!v->items) goto oom;
     if (v->type == JSON_OBJECT) {
-      v->keys = arena_alloc(p->arena, n * sizeof *v->keys);
+      v->keys = alloc(p, n * sizeof *v->keys);
       if (!v->keys) goto oom;
     }
     for (size_t i = 0; i < n; i++) {
@@ -523,9 +564,13 @@ static int parse_member(Parser *p) {
     fail_unexpected(p, "a string object key");
     return -1;
   }
-  size_t klen;
+  size_t klen, at = p->pos;
   const char *key = parse_string_raw(p, &klen);
   if (!key) return -1;
+  if (strlen(key) != klen) {
+    fail_at(p, at, "object key holds \\u0000 (it would be read cut at the NUL)");
+    return -1;
+  }
   skip_ws(p);
   if (at_end(p) || p->s[p->pos] != ':') {
     fail_unexpected(p, "':' after object key");
@@ -585,6 +630,9 @@ JsonDoc *json_parse(const char *text, size_t len, char *err, size_t errlen) {
   p.s = (const unsigned char *)text;
   p.len = text ? len : 0;
   p.arena = doc ? &doc->chunks : NULL;
+  p.left = p.len > (SIZE_MAX - JSON_MEMORY_BASE) / JSON_MEMORY_PER_BYTE
+               ? SIZE_MAX
+               : p.len * JSON_MEMORY_PER_BYTE + JSON_MEMORY_BASE;
   p.err = err;
   p.errlen = errlen;
   if (!doc) {

@@ -35,7 +35,7 @@ typedef struct StFile StFile;
 
 /* Read and validate a file. Errors (one sentence naming the file and the
  * problem): cannot open; too short for the 8-byte length; header length beyond
- * the file or over 100 MB; header not valid JSON / not an object; a tensor entry
+ * the file or over 16 MiB; header root not an object (checked before parsing); header not valid JSON / not an object; a tensor entry
  * missing dtype/shape/data_offsets or with wrong types; unknown dtype string;
  * negative or absurd shape; data_offsets out of the data buffer, end < begin,
  * not aligned to the dtype size, overlapping another tensor; shape x dtype size

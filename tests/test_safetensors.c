@@ -15,6 +15,7 @@
 #include "safetensors.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -390,6 +391,65 @@ static double pow2(int e) {
 
 /* Every half value against an independent formula (sign, exponent, mantissa
  * evaluated in double, where all of them are exact). */
+/* Issue 9, defect 11: a key holding \u0000 would be seen cut at the NUL
+ * ("conv_stem.weight\u0000x" read as "conv_stem.weight"). */
+static void test_json_nul_keys(void) {
+  expect_json_bad("{\"a\\u0000b\": 1}", "at byte 1: object key holds \\u0000");
+  expect_json_bad("{\"ok\": {\"\\u0000\": 1}}", "object key holds \\u0000");
+  expect_json_ok("{\"a\": \"b\\u0000c\"}"); /* in a value it is data, and string_len says so */
+}
+
+/* Issue 9, defect 2: memory spent on a document is bounded by a small
+ * multiple of its size. "[0,0,...]" costs ~45 bytes of tree per byte of text
+ * and took ~450 MB for 10 MB; now it stops at JSON_MEMORY_PER_BYTE x 10 MB. */
+static void test_json_memory_bound(void) {
+  size_t n = (size_t)10 << 20;
+  char *text = malloc(n);
+  if (!text) abort();
+  text[0] = '[';
+  for (size_t i = 1; i + 1 < n; i += 2) {
+    text[i] = '0';
+    text[i + 1] = ',';
+  }
+  text[n - 2] = ' '; /* after the last "0" at n - 3 */
+  text[n - 1] = ']';
+  char err[256] = "";
+  JsonDoc *d = json_parse(text, n, err, sizeof err);
+  CHECK_MSG(d == NULL && strstr(err, "too many values for its size"),
+            "10 MB of [0,0,...]: expected the memory bound, got %s", d ? "a parsed tree" : err);
+  json_free(d);
+  /* The same values spread out (8 bytes each) fit the bound. */
+  for (size_t i = 1; i + 1 < n; i++) text[i] = (i % 8 == 0) ? ',' : (i % 8 == 1 ? '1' : ' ');
+  text[n - 2] = ' ';
+  d = json_parse(text, n, err, sizeof err);
+  CHECK_MSG(d != NULL && json_root(d)->count > 1000000, "10 MB of [1      ,...]: %s", d ? "too few values" : err);
+  json_free(d);
+  free(text);
+}
+
+/* Issue 9, defect 3: GTK and many apps call setlocale(LC_ALL, ""), and a
+ * comma-decimal locale made strtod stop at the '.' of every fraction. */
+static void test_json_locale(void) {
+  const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8"};
+  const char *got = NULL;
+  for (size_t i = 0; i < 3 && !got; i++) got = setlocale(LC_ALL, names[i]);
+  if (!got) {
+    /* scripts/deps.sh installs locales-all, so CI always has one. */
+    CHECK_MSG(0, "no comma-decimal locale is installed (apt-get install locales-all)");
+    return;
+  }
+  CHECK_MSG(localeconv()->decimal_point[0] == ',', "locale %s has decimal point '%s'", got,
+            localeconv()->decimal_point);
+  char err[256] = "";
+  JsonDoc *d = jparse("{\"crop_pct\": 0.875, \"mean\": [0.485, 4.56e-1, -1.5E+2]}", err, sizeof err);
+  const JsonValue *r = d ? json_root(d) : NULL;
+  CHECK_MSG(r && json_get(r, "crop_pct")->number == 0.875 && json_at(json_get(r, "mean"), 0)->number == 0.485 &&
+                json_at(json_get(r, "mean"), 1)->number == 0.456 && json_at(json_get(r, "mean"), 2)->number == -150.0,
+            "numbers under %s: %s", got, d ? "wrong values" : err);
+  json_free(d);
+  setlocale(LC_ALL, "C");
+}
+
 static void test_f16_exhaustive(void) {
   int bad = 0;
   for (uint32_t h = 0; h < 65536; h++) {
@@ -613,12 +673,12 @@ static void test_st_file_errors(void) {
   path_in_dir(path, sizeof path, "huge.safetensors");
   write_bytes(path, buf, n);
   free(buf);
-  expect_st_fail_path(path, "header length 200000000 exceeds the 100 MB limit");
+  expect_st_fail_path(path, "header length 200000000 exceeds the 16 MiB limit");
 
   buf = build_st(UINT64_MAX, "{}", NULL, 0, &n);
   write_bytes(path, buf, n);
   free(buf);
-  expect_st_fail_path(path, "exceeds the 100 MB limit");
+  expect_st_fail_path(path, "exceeds the 16 MiB limit");
 
   /* Zero-length header: valid length, empty JSON. */
   expect_st_fail("zerolen.safetensors", "", NULL, 0, "header length is 0");
@@ -660,6 +720,9 @@ static void test_st_header_errors(void) {
                  "\"__metadata__\" value for \"a\" is not a string");
   expect_st_fail("meta2.st", "{\"__metadata__\": {}, \"__metadata__\": {}}", d, 0,
                  "\"__metadata__\" appears more than once");
+  expect_st_fail("keynul.st", "{\"conv_stem.weight\\u0000x\": {\"dtype\":\"F32\",\"shape\":[1],"
+                 "\"data_offsets\":[0,4]}}", d, 4, "object key holds \\u0000");
+  expect_st_fail("spaces.st", "   \n ", d, 0, "header is not a JSON object (it starts with nothing but spaces)");
 }
 
 static void test_st_shape_errors(void) {
@@ -861,6 +924,9 @@ int main(void) {
   test_json_depth();
   test_json_truncation();
   test_json_mutations();
+  test_json_nul_keys();
+  test_json_memory_bound();
+  test_json_locale();
 
   if (make_temp_dir() != 0) return 2;
   test_f16_exhaustive();
