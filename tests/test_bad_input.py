@@ -480,6 +480,68 @@ def main():
     os.makedirs(fold3)
     both("folder without model.safetensors", fold3, ["model.safetensors"])
 
+    # --- config.json values (issue 9, defect 6): checked at load, one sentence each
+    def with_config(name, text):
+        fold = P(name)
+        os.makedirs(fold)
+        os.symlink(valid, os.path.join(fold, "model.safetensors"))
+        if text is not None:
+            with open(os.path.join(fold, "config.json"), "w") as f:
+                f.write(text if isinstance(text, str) else json.dumps(text))
+        return fold
+
+    def pcfg(**kw):
+        return {"architecture": "efficientnet_b0", "num_classes": 1000, "pretrained_cfg": kw}
+
+    both("config num_classes 1e20", with_config("cfg_classes", '{"num_classes": 1e20}'),
+         ["'num_classes' must be a whole number from 1 to 1000000"])
+    both("config num_classes 2.5", with_config("cfg_classes_frac", '{"num_classes": 2.5}'),
+         ["'num_classes' must be a whole number"])
+    both("config crop_pct 1e39", with_config("cfg_crop", pcfg(crop_pct=1e39)),
+         ["'crop_pct' must be a number in (0, 1]"])
+    both("config crop_pct 0", with_config("cfg_crop0", pcfg(crop_pct=0)), ["'crop_pct'"])
+    both("config std zeros", with_config("cfg_std0", pcfg(std=[0, 0, 0])), ["'std'[0] is 0"])
+    both("config std 0 as float", with_config("cfg_std_tiny", '{"pretrained_cfg": {"std": [1e-50, 0.2, 0.2]}}'),
+         ["'std'[0] is 1e-50"])
+    both("config mean 1e300", with_config("cfg_mean", pcfg(mean=[1e300, 0, 0])), ["'mean'[0] is 1e+300"])
+    both("config mean of strings", with_config("cfg_mean_str", pcfg(mean=["a", "b", "c"])),
+         ["'mean' must be an array of 3 numbers"])
+    both("config input_size fractional", with_config("cfg_in_frac", pcfg(input_size=[3, 2.5, 2.5])),
+         ["input_size [3, 2.5, 2.5] is not [3, S, S]"])
+    both("config input_size 1e9", with_config("cfg_in_huge", pcfg(input_size=[3, 1e9, 1e9])),
+         ["'input_size'[1] is 1e+09"])
+    both("config input_size 4 channels", with_config("cfg_in_ch", pcfg(input_size=[4, 224, 224])),
+         ["input_size [4, 224, 224]"])
+    both("config untrained 'yes'", with_config("cfg_untrained", '{"untrained": "yes"}'),
+         ["'untrained' must be true or false"])
+    both("config pretrained_cfg a list", with_config("cfg_pc", '{"pretrained_cfg": []}'),
+         ["'pretrained_cfg' must be an object"])
+    both("config 2 MB", with_config("cfg_big", '{"a": "' + "x" * (2 << 20) + '"}'),
+         ["config.json", "more than the 1048576"])
+    fold_dir = with_config("cfg_dir", None)
+    os.makedirs(os.path.join(fold_dir, "config.json"))
+    both("config.json a folder", fold_dir, ["config.json", "is not a regular file"])
+    fold_fifo = with_config("cfg_fifo", None)
+    os.mkfifo(os.path.join(fold_fifo, "config.json"))  # opening it for reading blocked the load forever
+    both("config.json a FIFO", fold_fifo, ["config.json", "is not a regular file"])
+
+    # --- BatchNorm folding (issue 9, defect 7) ------------------------------
+    def bn_damaged(name, channel_values, conv_weight=None):
+        sd2 = {k: v.clone() for k, v in sd.items()}
+        for key, val in channel_values.items():
+            sd2["features.1.0.block.0.1." + key][0] = val
+        if conv_weight is not None:  # the depthwise 3x3 before that BatchNorm, channel 0
+            sd2["features.1.0.block.0.0.weight"][0] = conv_weight
+        h2, d2 = st_pieces(sd2)
+        return write(P(name), st_bytes(h2, d2))
+    both("BatchNorm folds to infinity", bn_damaged("bn_inf.safetensors", {"weight": 3e38, "running_var": 0.0}),
+         ["features.1.0.block.0.1", "too large for float32 at channel 0"])
+    both("BatchNorm running_var -1e-6 (above -eps)", bn_damaged("bn_neg.safetensors", {"running_var": -1e-6}),
+         ["features.1.0.block.0.1.running_var' is negative at channel 0"])
+    both("BatchNorm scale times weight overflows", bn_damaged("bn_prod.safetensors", {"weight": 3e36, "running_var": 1e-4},
+                                                                  conv_weight=10.0),
+         ["overflows float32 at output channel 0"])
+
     # --- input .npy ---------------------------------------------------------
     x_shape = os.path.join(bad, "x_100.npy")
     np.save(x_shape, rng.standard_normal((1, 3, 100, 100)).astype(np.float32))
