@@ -13,9 +13,11 @@
  *   small vectors for the SE path, the pooled features, and the project
  *   weights with one image's SE gate folded in (K x N, the largest layer). */
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "gemm.h"
@@ -35,6 +37,7 @@ struct EffnetWorkspace {
   float *gated;       /* project weights times one image's SE gate */
   float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
   size_t cmax, semax, kmax, ring_floats, bytes;
+  void *block;        /* one zeroed allocation holding every buffer above */
 };
 
 typedef struct { int t, l, b, r; } Pads;
@@ -86,10 +89,19 @@ static Pads input_pads(const EffnetModel *m, int i) {
 }
 
 /* ---- workspace ---- */
-static void ws_free_buffers(EffnetWorkspace *ws) {
-  free(ws->image); free(ws->x[0]); free(ws->x[1]); free(ws->e); free(ws->d); free(ws->ring);
-  free(ws->pool_part); free(ws->pooled); free(ws->se1); free(ws->se2);
-  free(ws->feat); free(ws->gated); free(ws->rows);
+
+/* Buffers start on cache lines. */
+enum { kWsAlign = 64 };
+
+static size_t ws_round(size_t floats) { return (floats * sizeof(float) + kWsAlign - 1) / kWsAlign * kWsAlign; }
+
+static void ws_free_buffers(EffnetWorkspace *ws) { free(ws->block); }
+
+/* Physical memory of the machine, 0 when unknown. */
+static size_t physical_bytes(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0 || (size_t)pages > SIZE_MAX / (size_t)page) return 0;
+  return (size_t)pages * (size_t)page;
 }
 
 EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
@@ -139,26 +151,47 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->cmax = cmax;
   ws->semax = semax;
   ws->kmax = kmax;
-  size_t image = view_floats(m->input_size, 3, stem_pads(m));
-  ws->image = model_alloc_floats(B * image);
-  ws->x[0] = model_alloc_floats(B * xmax);
-  ws->x[1] = model_alloc_floats(B * xmax);
-  ws->e = model_alloc_floats(B * emax);
-  ws->d = model_alloc_floats(B * dmax);
   ws->ring_floats = ring;
-  ws->ring = model_alloc_floats(T * ring);
-  ws->pool_part = model_alloc_floats(T * B * cmax);
-  ws->pooled = model_alloc_floats(B * cmax);
-  ws->se1 = model_alloc_floats(B * semax);
-  ws->se2 = model_alloc_floats(B * cmax);
-  ws->feat = model_alloc_floats(B * m->arch.head_ch);
-  ws->gated = model_alloc_floats(gmax);
-  ws->rows = model_alloc_floats(T * (size_t)m->kern->mr * kmax);
-  if (!ws->image || !ws->x[0] || !ws->x[1] || !ws->e || !ws->d || !ws->ring || !ws->pool_part || !ws->pooled || !ws->se1 ||
-      !ws->se2 || !ws->feat || !ws->gated || !ws->rows)
-    goto oom;
-  ws->bytes = sizeof(float) * (B * (image + 2 * xmax + emax + dmax + cmax * (T + 2) + semax + m->arch.head_ch) +
-                               gmax + T * (m->kern->mr * kmax + ring));
+  /* Every buffer, planned as a list: its size is counted once, here. */
+  struct { float **dst; size_t floats; } plan[] = {
+      {&ws->image, B * view_floats(m->input_size, 3, stem_pads(m))},
+      {&ws->x[0], B * xmax},
+      {&ws->x[1], B * xmax},
+      {&ws->e, B * emax},
+      {&ws->d, B * dmax},
+      {&ws->ring, T * ring},
+      {&ws->pool_part, T * B * cmax},
+      {&ws->pooled, B * cmax},
+      {&ws->se1, B * semax},
+      {&ws->se2, B * cmax},
+      {&ws->feat, B * m->arch.head_ch},
+      {&ws->gated, gmax},
+      {&ws->rows, T * (size_t)m->kern->mr * kmax},
+  };
+  const size_t nplan = sizeof plan / sizeof plan[0];
+  for (size_t i = 0; i < nplan; i++) ws->bytes += ws_round(plan[i].floats);
+  /* Refuse what the machine cannot hold (input_size 2048 with a large batch,
+   * 1024 threads): an allocation the kernel overcommits would end in the OOM
+   * killer, not in an error. */
+  size_t phys = physical_bytes();
+  if (phys && ws->bytes > phys / 2) {
+    set_error(err, errlen,
+              "buffers for a batch of %d EfficientNet-%s image%s of %d px on %d thread%s need %.1f GB, more than "
+              "half of this machine's %.1f GB of memory",
+              max_batch, effnet_variant_name(m->info.variant), max_batch == 1 ? "" : "s", m->input_size,
+              ws->threads, ws->threads == 1 ? "" : "s", ws->bytes / 1e9, phys / 1e9);
+    free(ws);
+    return NULL;
+  }
+  /* calloc: large blocks come from fresh zero pages, so memory is only
+   * touched (and resident) as the forward pass uses it. */
+  ws->block = calloc(1, ws->bytes + kWsAlign);
+  if (!ws->block) goto oom;
+  char *next = (char *)(((uintptr_t)ws->block + kWsAlign - 1) / kWsAlign * kWsAlign);
+  for (size_t i = 0; i < nplan; i++) {
+    *plan[i].dst = (float *)next;
+    next += ws_round(plan[i].floats);
+  }
   return ws;
 oom:
   set_error(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images",

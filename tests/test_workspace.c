@@ -1,0 +1,107 @@
+/* test_workspace.c — the workspace takes what it uses and refuses what the
+ * machine cannot hold (issue 9, defect 5).
+ *
+ * 1. Creating a workspace does not write its buffers: memory becomes resident
+ *    as a forward pass uses it. A B0 workspace for 16 images is ~120 MB; it
+ *    used to be zeroed whole at creation.
+ * 2. A plan larger than half the machine's memory (B0 at 2048 px for 4096
+ *    images, B7 at 2048 px for 256) is refused with a sentence instead of being handed
+ *    to an overcommitting kernel whose OOM killer would end the process.
+ * 3. A forward pass in a workspace planned for 16 runs at batch 1 and 3. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "effnet.h"
+
+/* Resident set of this process in KiB (VmRSS), -1 when unknown. */
+static long rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kib = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  fclose(f);
+  return kib;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1 /* its allocator may touch what it hands out */
+#else
+#define UNDER_ASAN 0
+#endif
+
+static void test_lazy(void) {
+  char err[EFFNET_ERRLEN] = "";
+  EffnetModel *m = effnet_model_random(0, 1000, 1, NULL, err, sizeof err);
+  CHECK(m != NULL, "random B0: %s", err);
+  if (!m) return;
+  long before = rss_kib();
+  EffnetWorkspace *ws = effnet_workspace_new(m, 16, 2, err, sizeof err);
+  long after = rss_kib();
+  CHECK(ws != NULL, "B0 workspace for 16: %s", err);
+  size_t planned = effnet_workspace_bytes(ws);
+  CHECK(planned > ((size_t)80 << 20), "B0 for 16 images plans %zu bytes, expected ~120 MB", planned);
+  printf("B0, 16 images: %.1f MB planned, %.1f MB resident after creation\n", planned / 1048576.0,
+         (after - before) / 1024.0);
+  if (!UNDER_ASAN && before > 0)
+    CHECK(after - before < 8 * 1024, "creating the workspace made %ld KiB resident (planned %zu bytes)",
+          after - before, planned);
+  /* Used at batch 1 and 3, it still computes. */
+  const EffnetInfo *info = effnet_model_info(m);
+  size_t img = (size_t)3 * info->input_size * info->input_size;
+  float *x = calloc(3 * img, sizeof *x), *y = calloc(3 * 1000, sizeof *y), *y1 = calloc(1000, sizeof *y1);
+  for (size_t i = 0; i < 3 * img; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  memcpy(x + 2 * img, x, img * sizeof *x);
+  CHECK(effnet_forward(m, ws, x, 1, y1, err, sizeof err) == 0, "forward 1: %s", err);
+  CHECK(effnet_forward(m, ws, x, 3, y, err, sizeof err) == 0, "forward 3: %s", err);
+  /* Batches split the pooling sums differently, so allow float rounding. */
+  float worst = 0, scale = 0;
+  for (int i = 0; i < 1000; i++) {
+    float d0 = y[i] - y1[i], d2 = y[2000 + i] - y1[i];
+    if (d0 < 0) d0 = -d0;
+    if (d2 < 0) d2 = -d2;
+    if (d0 > worst) worst = d0;
+    if (d2 > worst) worst = d2;
+    if (y1[i] > scale) scale = y1[i];
+    if (-y1[i] > scale) scale = -y1[i];
+  }
+  CHECK(worst <= 1e-4f * scale, "the same image at batch 1 and 3 differs by %g (logits up to %g)", (double)worst,
+        (double)scale);
+  free(x);
+  free(y);
+  free(y1);
+  effnet_workspace_free(ws);
+  effnet_model_free(m);
+}
+
+static void expect_refused(int variant, int input_size, int batch, int threads) {
+  char err[EFFNET_ERRLEN] = "";
+  EffnetOptions opt;
+  effnet_options_init(&opt);
+  opt.input_size = input_size;
+  EffnetModel *m = effnet_model_random(variant, 10, 1, &opt, err, sizeof err);
+  CHECK(m != NULL, "random B%d at %d: %s", variant, input_size, err);
+  if (!m) return;
+  EffnetWorkspace *ws = effnet_workspace_new(m, batch, threads, err, sizeof err);
+  CHECK(ws == NULL && strstr(err, "more than half of this machine's"),
+        "B%d at %d px, batch %d, %d threads: expected a refusal, got %s", variant, input_size, batch, threads,
+        ws ? "a workspace" : err);
+  if (!ws) printf("refused: %s\n", err);
+  effnet_workspace_free(ws);
+  effnet_model_free(m);
+}
+
+int main(void) {
+  test_lazy();
+  expect_refused(0, 2048, 4096, 2);  /* ~1.9 TB */
+  expect_refused(7, 2048, 256, 2);   /* ~240 GB */
+  if (failures) {
+    fprintf(stderr, "test_workspace: %d of %d checks failed\n", failures, checks);
+    return 1;
+  }
+  printf("test_workspace: all %d checks passed\n", checks);
+  return 0;
+}
