@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,17 +371,42 @@ format_record (const Run * r, const Record * rec, GString * g)
   g_string_append (g, "]}\n");
 }
 
-/* Writes a whole record (or the CSV header) and flushes it. FALSE with errno on failure. */
+/* Writes a whole record (or the CSV header) straight to the file descriptor. A record is a line
+ * or absent: when the disk fills (or a size limit is hit) part-way, a regular file is cut back to
+ * where the record began; on a pipe a record of up to PIPE_BUF bytes is written at once. FALSE
+ * with errno on failure (EPIPE when the reader is gone: SIGPIPE is ignored, see main). */
 static gboolean
 write_all (FILE * out, const GString * g)
 {
-  errno = 0;
-  if (fwrite (g->str, 1, g->len, out) != g->len || fflush (out) != 0) {
-    if (errno == 0)
-      errno = EIO;
-    return FALSE;
+  int fd = fileno (out);
+  off_t start = lseek (fd, 0, SEEK_CUR);        /* -1 on a pipe or a terminal */
+  gsize done = 0;
+
+  while (done < g->len) {
+    ssize_t n = write (fd, g->str + done, g->len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      if (start >= 0 && done > 0 && ftruncate (fd, start) == 0)
+        lseek (fd, start, SEEK_SET);
+      errno = e;
+      return FALSE;
+    }
+    done += (gsize) n;
   }
   return TRUE;
+}
+
+/* The sentence for a failed write of the records. */
+static gchar *
+write_error_text (const Options * opt, int errnum)
+{
+  if (errnum == EPIPE)
+    return g_strdup ("standard output was closed by its reader (for example `| head`); stopped "
+        "there, every record written is complete");
+  return g_strdup_printf ("cannot write the records to %s: %s; stopped there, every record "
+      "written is complete", opt->output ? opt->output : "standard output", g_strerror (errnum));
 }
 
 /* ---- the pipeline ---- */
@@ -880,8 +906,7 @@ classify_input (const Options * opt, const char *input, FILE * out)
       case GST_MESSAGE_APPLICATION:{
         const GstStructure *s = gst_message_get_structure (msg);
         if (gst_structure_has_name (s, "effnet-classify-write-error")) {
-          gchar *t = g_strdup_printf ("cannot write the records to %s: %s",
-              opt->output ? opt->output : "standard output", g_strerror (r.write_errno));
+          gchar *t = write_error_text (opt, r.write_errno);
           print_error (NULL, t);
           g_free (t);
           done = TRUE;
@@ -1015,6 +1040,10 @@ main (int argc, char **argv)
   int status = 0, i;
 
   parse_options (argc, argv, &opt);
+  /* A reader that goes away (`| head -1`) or a file size limit must give a sentence and an exit
+   * status, not a silent death by signal: the write then fails with EPIPE or EFBIG instead. */
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGXFSZ, SIG_IGN);
 
   if (!gst_init_check (NULL, NULL, &err)) {
     print_error (NULL, err ? err->message : "GStreamer could not be initialized");
@@ -1037,8 +1066,7 @@ main (int argc, char **argv)
     gboolean w = write_all (out, h);
     g_string_free (h, TRUE);
     if (!w) {
-      gchar *t = g_strdup_printf ("cannot write the records to %s: %s",
-          opt.output ? opt.output : "standard output", g_strerror (errno));
+      gchar *t = write_error_text (&opt, errno);
       print_error (NULL, t);
       g_free (t);
       status = EXIT_RUNTIME;

@@ -304,6 +304,32 @@ def case_errors(ctx):
     rc, out, err = ctx.run(w + [ctx.work])
     seen.append(one_line_error(rc, err, 1, ctx.work, "folder"))
 
+    # Issue 9, defect 9: the reader goes away (`| head -1`): one sentence and exit 1, not a death by
+    # SIGPIPE. The clip is long enough that records are still coming when the pipe closes.
+    longclip = ctx.make_clip("long.mkv", frames=200)
+    p = subprocess.Popen([ctx.tool] + w + ["-q", longclip], env=ctx.env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode("utf-8", "replace")
+    rc = p.wait(timeout=600)
+    check(len(parse_jsonl(first.decode())) == 1, "| head -1: the first record %r" % first)
+    seen.append(one_line_error(rc, err, 1, "standard output was closed by its reader"))
+
+    # A full disk part-way through a record (here a file size limit, which fails the same way):
+    # one sentence, exit 1, and the file holds whole records only.
+    import resource
+    limited = os.path.join(ctx.work, "limited.jsonl")
+    p = subprocess.run([ctx.tool] + w + ["-q", "-o", limited, longclip], env=ctx.env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000)))
+    seen.append(one_line_error(p.returncode, p.stderr.decode("utf-8", "replace"), 1, limited,
+                               "File too large", "every record written is complete"))
+    with open(limited, "rb") as f:
+        text = f.read().decode()
+    check(len(text) <= 2000 and text.endswith("\n") and len(parse_jsonl(text)) >= 1,
+          "size-limited output is not whole records: %r" % text[-200:])
+
     # Usage errors: exit 2, one line, nothing run.
     for args, word in [(["--bogus", png], "unknown option '--bogus'"),
                        (["-x", png], "unknown option '-x'"),
