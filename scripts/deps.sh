@@ -15,6 +15,7 @@ if [ "${1:-}" = "test" ]; then
   pkgs+=(python3-torch python3-torchvision python3-pil)   # PyTorch and Pillow are the references
   # pipelines tests: decode the H.264 output (avdec_h264), a local RTSP server on 127.0.0.1
   pkgs+=(gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0)
+  pkgs+=(clang libclang-rt-14-dev libomp-14-dev)        # scripts/fuzz.sh: libFuzzer, ASan/UBSan, OpenMP for clang
   pkgs+=(locales-all)   # config.json parsing under a comma-decimal locale (de_DE.UTF-8)
 fi
 missing=()

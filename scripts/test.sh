@@ -21,4 +21,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   meson test -C build-sanitize --print-errorlogs
 setup build-portable -Dsimd=false
 meson test -C build-portable --print-errorlogs
-echo "all tests passed (release, sanitizer and portable builds)"
+t_fuzz=$SECONDS
+bash scripts/fuzz.sh 60   # every libFuzzer target of tests/fuzz/ for 60 s (clang, ASan + UBSan)
+echo "fuzz stage: $((SECONDS - t_fuzz))s"
+echo "all tests passed (release, sanitizer and portable builds, fuzz targets)"
