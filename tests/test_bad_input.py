@@ -27,6 +27,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -541,6 +542,44 @@ def main():
     both("BatchNorm scale times weight overflows", bn_damaged("bn_prod.safetensors", {"weight": 3e36, "running_var": 1e-4},
                                                                   conv_weight=10.0),
          ["overflows float32 at output channel 0"])
+
+    # --- weights rewritten while they load (issue 9, defect 12) --------------
+    # A mapped file that shrinks under the reader raises SIGBUS in the host process; the engine
+    # reads the file instead, so every run either loads or says what went wrong.
+    moving = P("moving.safetensors")
+    write(moving, full)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            with open(moving, "r+b") as f:
+                f.truncate(len(full) // 3)
+            time.sleep(0.002)
+            with open(moving, "r+b") as f:
+                f.seek(0)
+                f.write(full)
+            time.sleep(0.002)
+    t = threading.Thread(target=churn)
+    t.start()
+    outcomes = {"loaded": 0, "refused": 0}
+    problems = []
+    try:
+        for _ in range(40):
+            r = run_tool(effnet, ["info", moving])
+            lines = r.err.strip().split("\n")
+            if r.timed_out or r.rc is None or r.rc < 0 or crash_text(r.err):
+                problems.append("rc %s: %s" % (r.rc, r.err.strip()[:300]))
+            elif r.rc == 0:
+                outcomes["loaded"] += 1
+            elif len(lines) == 1 and lines[0].startswith("effnet: "):
+                outcomes["refused"] += 1
+            else:
+                problems.append("rc %s without one sentence: %r" % (r.rc, r.err[:300]))
+    finally:
+        stop.set()
+        t.join()
+    s.report("weights truncated and restored during 40 loads", not problems,
+             "%(loaded)d loaded, %(refused)d refused with a sentence" % outcomes, "; ".join(problems[:3]))
 
     # --- input .npy ---------------------------------------------------------
     x_shape = os.path.join(bad, "x_100.npy")
