@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the tests need (apt-get), builds, and runs every test three
 # times: in the release build, in an AddressSanitizer + UBSan build, and in a
-# build with only the portable C kernels (what other architectures get).
+# build with only the portable C kernels (what other architectures get); then
+# every fuzz target for 60 s. Prints each stage's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+stage_start=$SECONDS
+stage() { # stage NAME: ends the stage that ran since the last call
+  echo "== stage '$1' took $((SECONDS - stage_start)) s (total $SECONDS s)"
+  stage_start=$SECONDS
+}
+
 scripts/deps.sh test
+stage "install"
 
 setup() { # setup DIR [meson options...]
   local dir=$1; shift
@@ -15,13 +24,17 @@ setup() { # setup DIR [meson options...]
 
 setup build
 meson test -C build --print-errorlogs
+stage "release build and tests"
 
 setup build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-sanitize --print-errorlogs
+stage "sanitizer build and tests"
+
 setup build-portable -Dsimd=false
 meson test -C build-portable --print-errorlogs
-t_fuzz=$SECONDS
+stage "portable build and tests"
+
 bash scripts/fuzz.sh 60   # every libFuzzer target of tests/fuzz/ for 60 s (clang, ASan + UBSan)
-echo "fuzz stage: $((SECONDS - t_fuzz))s"
-echo "all tests passed (release, sanitizer and portable builds, fuzz targets)"
+stage "fuzzing"
+echo "all tests passed (release, sanitizer and portable builds, fuzz targets) in $SECONDS s"
