@@ -1,12 +1,16 @@
 /* effnetshared.h — one loaded EfficientNet per weights file per process, and
  * one inference thread per loaded model.
  *
- * Every efficientnet element that names the same weights (same resolved path,
- * variant and padding) gets the same GstEffnetShared: the model is loaded once
- * and freed when the last element releases it. Each shared model owns one
- * thread that runs every forward pass of every element using it, with one
- * EffnetWorkspace; libgomp keeps one thread team per calling thread, so all the
- * OpenMP work of that model runs in one pool however many elements use it.
+ * Every efficientnet element that names the same weights (the same weights
+ * file and config.json, resolved, unchanged since; same variant and padding)
+ * gets the same GstEffnetShared: the model is loaded once, without holding
+ * the table's lock (elements asking for a model being loaded wait for that
+ * load only), and freed when the last element releases it. Each shared model
+ * owns one thread that runs every forward pass of every element using it,
+ * with one EffnetWorkspace, made for one image and grown to the largest job
+ * (up to GST_EFFNET_SHARED_MAX_BATCH images); libgomp keeps one thread team
+ * per calling thread, so all the OpenMP work of that model runs in one pool
+ * however many elements use it.
  *
  * Elements hand work to the thread as a GstEffnetJob: n normalized images, or
  * a frame path plan (EffnetPrep) whose frames the inference threads prepare
@@ -22,6 +26,10 @@
 #include "effnet.h"
 
 G_BEGIN_DECLS
+
+/* Images per forward chunk at most: the largest workspace a shared model
+ * makes, and the largest job an element should submit. */
+#define GST_EFFNET_SHARED_MAX_BATCH 16
 
 typedef struct _GstEffnetShared GstEffnetShared;
 typedef struct _GstEffnetJob GstEffnetJob;

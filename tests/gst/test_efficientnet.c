@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "effnet.h"
 
@@ -466,6 +467,26 @@ log_count (const gchar * text)
   g_mutex_lock (&log_lock);
   for (i = 0; i < log_lines->len; i++)
     n += strstr (g_ptr_array_index (log_lines, i), text) != NULL;
+  g_mutex_unlock (&log_lock);
+  return n;
+}
+
+/* The number after `text` in the first log line holding it, 0 if none. */
+static guint64
+log_number (const gchar * text)
+{
+  guint i;
+  guint64 n = 0;
+
+  g_mutex_lock (&log_lock);
+  for (i = 0; i < log_lines->len; i++) {
+    const gchar *s = strstr (g_ptr_array_index (log_lines, i), text);
+
+    if (s != NULL) {
+      n = g_ascii_strtoull (s + strlen (text), NULL, 10);
+      break;
+    }
+  }
   g_mutex_unlock (&log_lock);
   return n;
 }
@@ -1185,6 +1206,318 @@ GST_START_TEST (test_labels)
 
 GST_END_TEST;
 
+/* ---- weights folders of the tests' own ---- */
+
+/* A folder `name` in `parent` whose model.safetensors links to the test
+ * weights and whose config.json asks for an input of `size` pixels and a red
+ * mean of `mean`. */
+static void
+weights_dir_set_config (const gchar * dir, gint size, gdouble mean)
+{
+  gchar *config = g_build_filename (dir, "config.json", NULL);
+  gchar m[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar *text = g_strdup_printf ("{\"architecture\": \"efficientnet_b0\", "
+      "\"num_classes\": 1000, \"untrained\": true, \"pretrained_cfg\": "
+      "{\"input_size\": [3, %d, %d], \"interpolation\": \"bicubic\", "
+      "\"crop_pct\": 0.875, \"mean\": [%s, 0.456, 0.406], "
+      "\"std\": [0.229, 0.224, 0.225]}}\n", size, size,
+      g_ascii_dtostr (m, sizeof m, mean));
+
+  fail_unless (g_file_set_contents (config, text, -1, NULL));
+  g_free (text);
+  g_free (config);
+}
+
+static gchar *
+weights_dir_new (const gchar * parent, const gchar * name, gint size,
+    gdouble mean)
+{
+  gchar *dir = g_build_filename (parent, name, NULL);
+  gchar *link = g_build_filename (dir, "model.safetensors", NULL);
+  gchar *target = g_build_filename (weights, "model.safetensors", NULL);
+
+  fail_unless (g_mkdir (dir, 0755) == 0, "mkdir %s", dir);
+  fail_unless (symlink (target, link) == 0, "symlink %s", link);
+  weights_dir_set_config (dir, size, mean);
+  g_free (link);
+  g_free (target);
+  return dir;
+}
+
+/* Removes a folder of plain files and links (not recursive). */
+static void
+remove_dir (gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d != NULL)
+    g_dir_close (d);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+static void
+set_paused (GstElement * pipeline)
+{
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          60 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+}
+
+/* Two folders whose model.safetensors link to one file but whose config.json
+ * differ are two models: the engine reads the config.json beside the path
+ * written, so the shared model is keyed on both files (and their contents:
+ * a config.json changed since is another model for elements started after
+ * the change). */
+GST_START_TEST (test_shared_config)
+{
+  gchar *tmp = g_dir_make_tmp ("effnet-gst-XXXXXX", NULL);
+  gchar *a = weights_dir_new (tmp, "a", 224, 0.485);
+  gchar *b = weights_dir_new (tmp, "b", 192, 0.5);
+  gchar *a_file = g_build_filename (a, "model.safetensors", NULL);
+  gchar *b_file = g_build_filename (b, "model.safetensors", NULL);
+  GstElement *one = pipeline_new ("videotestsrc num-buffers=1 ! "
+      "efficientnet name=a weights=%s ! efficientnet name=b weights=%s ! "
+      "efficientnet name=c weights=%s ! fakesink", a, b_file, a_file);
+  GstElement *two;
+
+  log_start ();
+  set_paused (one);
+  /* b reads another config.json; a and c the same two files */
+  fail_unless_equals_int (users (one, "b"), 1);
+  fail_unless_equals_int (users (one, "a"), 2);
+  fail_unless_equals_int (users (one, "c"), 2);
+  fail_unless_equals_int (log_count ("loaded model"), 2);
+  fail_unless_equals_int (log_count ("192x192 input"), 1);
+  fail_unless_equals_int (log_count ("224x224 input"), 2);
+
+  weights_dir_set_config (a, 256, 0.4);
+  two = pipeline_new ("videotestsrc num-buffers=1 ! efficientnet name=d "
+      "weights=%s ! fakesink", a);
+  set_paused (two);
+  fail_unless_equals_int (users (two, "d"), 1);
+  fail_unless_equals_int (users (one, "a"), 2);
+  fail_unless_equals_int (log_count ("256x256 input"), 1);
+
+  gst_element_set_state (two, GST_STATE_NULL);
+  gst_element_set_state (one, GST_STATE_NULL);
+  fail_unless_equals_int (log_count ("freeing model"), 3);
+  log_stop ();
+  gst_object_unref (two);
+  gst_object_unref (one);
+  g_free (a_file);
+  g_free (b_file);
+  remove_dir (a);
+  remove_dir (b);
+  remove_dir (tmp);
+}
+
+GST_END_TEST;
+
+/* A frame of `count` ROIs of a 320x240 frame, none empty. */
+static GstBuffer *
+roi_frame (GstHarness * h, const GstVideoInfo * info, guint seed, guint count)
+{
+  GstBuffer *buf = make_frame (h, info, seed, seed * GST_SECOND / 30);
+  guint i;
+
+  for (i = 0; i < count; i++)
+    add_roi (buf, "thing", (i * 23) % 250, (i * 17) % 180, 16 + i * 3,
+        12 + i * 2);
+  return buf;
+}
+
+/* The shared model's workspace holds what the jobs ask for: one image for
+ * full frames, a frame's ROIs up to the chunk of 16; it grows, never
+ * shrinks. */
+GST_START_TEST (test_workspace)
+{
+  GstHarness *full, *rois;
+  GstVideoInfo info, roi_info;
+
+  log_start ();
+  full = harness_new ("mode=sync");
+  harness_caps (full, &info, "RGB", 64, 48);
+  gst_buffer_unref (push_frame (full, &info, 0, 0));
+  fail_unless_equals_int (log_count ("workspace for "), 1);
+  fail_unless_equals_int (log_count ("workspace for 1 image,"), 1);
+
+  rois = harness_new ("inference-region=roi-list");
+  harness_caps (rois, &roi_info, "RGB", 320, 240);
+  fail_unless_equals_int (gst_harness_push (rois, roi_frame (rois, &roi_info,
+              1, 5)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (rois));
+  fail_unless_equals_int (log_count ("workspace for 5 images,"), 1);
+  fail_unless_equals_int (gst_harness_push (rois, roi_frame (rois, &roi_info,
+              2, 3)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (rois));
+  fail_unless_equals_int (log_count ("workspace for "), 2);
+  fail_unless_equals_int (gst_harness_push (rois, roi_frame (rois, &roi_info,
+              3, 20)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (rois));
+  fail_unless_equals_int (log_count ("workspace for 16 images,"), 1);
+  fail_unless_equals_int (log_count ("workspace for "), 3);
+  /* what an idle full-frame model holds is a small part of 16 images' */
+  fail_unless (log_number ("workspace for 1 image, ") * 6 <
+      log_number ("workspace for 16 images, "), "%" G_GUINT64_FORMAT
+      " bytes for 1 image, %" G_GUINT64_FORMAT " for 16",
+      log_number ("workspace for 1 image, "),
+      log_number ("workspace for 16 images, "));
+  gst_buffer_unref (push_frame (full, &info, 1, GST_SECOND / 30));
+  fail_unless_equals_int (log_count ("workspace for "), 3);
+
+  gst_harness_teardown (rois);
+  gst_harness_teardown (full);
+  log_stop ();
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *element;
+  GstStateChangeReturn ret;
+  gint done;
+} Starter;
+
+static gpointer
+start_element (gpointer data)
+{
+  Starter *s = data;
+
+  s->ret = gst_element_set_state (s->element, GST_STATE_PAUSED);
+  g_atomic_int_set (&s->done, 1);
+  return NULL;
+}
+
+static GThread *
+start_in_thread (Starter * s, GstElement * element)
+{
+  s->element = element;
+  s->ret = GST_STATE_CHANGE_FAILURE;
+  s->done = 0;
+  return g_thread_new ("starter", start_element, s);
+}
+
+static GstElement *
+element_new (const gchar * props)
+{
+  gchar *desc = g_strdup_printf ("efficientnet %s", props);
+  GstElement *e = gst_parse_launch (desc, NULL);
+
+  fail_unless (e != NULL, "%s", desc);
+  g_free (desc);
+  return e;
+}
+
+/* Waits (up to 2 s) until `count` loads have begun. */
+static void
+wait_loads (guint count)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+
+  while (log_count ("loading model") < count &&
+      g_get_monotonic_time () < end)
+    g_usleep (10 * 1000);
+}
+
+#define SLOW_LOAD_MS 5000
+
+/* A slow load blocks only the elements waiting for that model: another
+ * model's element starts meanwhile, an element asking for the same model
+ * waits and shares it, and a failed load hands its error to its waiters. */
+GST_START_TEST (test_slow_load)
+{
+  gchar *tmp = g_dir_make_tmp ("effnet-gst-XXXXXX", NULL);
+  gchar *slow = g_build_filename (tmp, "slow", NULL);
+  gchar *broken = g_build_filename (tmp, "slow-broken", NULL);
+  gchar *broken_file = g_build_filename (broken, "model.safetensors", NULL);
+  gchar *props;
+  GstElement *a, *b, *c, *d, *e;
+  Starter sa, sc, sd, se;
+  GThread *ta, *tc, *td, *te;
+  guint n;
+
+  fail_unless (symlink (weights, slow) == 0);
+  fail_unless (g_mkdir (broken, 0755) == 0);
+  fail_unless (g_file_set_contents (broken_file, "not safetensors", -1,
+          NULL));
+  g_setenv ("EFFNET_GST_TEST_LOAD_DELAY", G_STRINGIFY (SLOW_LOAD_MS) ":slow",
+      TRUE);
+  log_start ();
+
+  /* a and c: the slow folder; b: the same files by another name and with
+   * variant=b0, so another model that loads at normal speed */
+  props = g_strdup_printf ("weights=%s", slow);
+  a = element_new (props);
+  c = element_new (props);
+  g_free (props);
+  props = g_strdup_printf ("weights=%s variant=b0", weights);
+  b = element_new (props);
+  g_free (props);
+
+  ta = start_in_thread (&sa, a);
+  wait_loads (1);
+  tc = start_in_thread (&sc, c);
+  fail_unless_equals_int (gst_element_set_state (b, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_if (g_atomic_int_get (&sa.done), "the second model's start waited "
+      "for the first model's slow load");
+  g_thread_join (ta);
+  g_thread_join (tc);
+  fail_unless_equals_int (sa.ret, GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (sc.ret, GST_STATE_CHANGE_SUCCESS);
+  g_object_get (a, "shared-users", &n, NULL);
+  fail_unless_equals_int (n, 2);
+  g_object_get (b, "shared-users", &n, NULL);
+  fail_unless_equals_int (n, 1);
+  fail_unless_equals_int (log_count ("loaded model"), 2);
+  fail_unless_equals_int (log_count ("loading model"), 2);
+
+  /* d loads broken weights slowly, e waits for that load and gets its
+   * error without loading again */
+  props = g_strdup_printf ("weights=%s", broken);
+  d = element_new (props);
+  e = element_new (props);
+  g_free (props);
+  td = start_in_thread (&sd, d);
+  wait_loads (3);
+  te = start_in_thread (&se, e);
+  g_thread_join (td);
+  g_thread_join (te);
+  fail_unless_equals_int (sd.ret, GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (se.ret, GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (log_count ("loading model"), 3);
+
+  gst_element_set_state (a, GST_STATE_NULL);
+  gst_element_set_state (b, GST_STATE_NULL);
+  gst_element_set_state (c, GST_STATE_NULL);
+  gst_element_set_state (d, GST_STATE_NULL);
+  gst_element_set_state (e, GST_STATE_NULL);
+  fail_unless_equals_int (log_count ("freeing model"), 2);
+  log_stop ();
+  g_unsetenv ("EFFNET_GST_TEST_LOAD_DELAY");
+  gst_object_unref (a);
+  gst_object_unref (b);
+  gst_object_unref (c);
+  gst_object_unref (d);
+  gst_object_unref (e);
+  g_unlink (slow);
+  g_free (slow);
+  g_free (broken_file);
+  remove_dir (broken);
+  remove_dir (tmp);
+}
+
+GST_END_TEST;
+
 static Suite *
 efficientnet_suite (void)
 {
@@ -1211,6 +1544,9 @@ efficientnet_suite (void)
   tcase_add_test (plain, test_latency);
   tcase_add_test (plain, test_messages);
   tcase_add_test (plain, test_labels);
+  tcase_add_test (plain, test_shared_config);
+  tcase_add_test (plain, test_workspace);
+  tcase_add_test (plain, test_slow_load);
   suite_add_tcase (s, plain);
   return s;
 }
