@@ -404,31 +404,22 @@ sentence (const gchar * text)
 /* ---- model, labels, preprocessing ---- */
 
 static gchar **
-labels_from_file (const gchar * path, gint classes, GError ** error)
+labels_from_file (const gchar * path, gint classes, gchar ** error)
 {
-  gchar *text = NULL, **lines;
-  guint count, i;
+  char err[EFFNET_ERRLEN];
+  char **names = effnet_labels_load (path, classes, err, sizeof err);
+  gchar **labels;
+/* The engine's reader checks what reaches the metadata (and so Pango, JSON
+ * and Python): a regular file of bounded size, one valid UTF-8 name a line
+ * without control characters, as many as the model has classes. */
 
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  lines = g_strsplit (text, "\n", -1);
-  g_free (text);
-  count = g_strv_length (lines);
-  /* a final newline does not start another label */
-  if (count > 0 && lines[count - 1][0] == '\0') {
-    g_free (lines[--count]);
-    lines[count] = NULL;
-  }
-  for (i = 0; i < count; i++)
-    g_strchomp (lines[i]);
-  if (count != (guint) classes) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "The labels file %s has %u name%s but the model has %d classes",
-        path, count, count == 1 ? "" : "s", classes);
-    g_strfreev (lines);
+  if (names == NULL) {
+    *error = sentence (err);
     return NULL;
   }
-  return lines;
+  labels = g_strdupv (names);
+  effnet_labels_free (names);
+  return labels;
 }
 
 static gchar **
@@ -468,7 +459,7 @@ static gboolean
 setup_model (GstEfficientNet * self, const gchar * labels_path)
 {
   const EffnetInfo *info = gst_effnet_shared_get_info (self->shared);
-  GError *error = NULL;
+  gchar *error = NULL;
 
   self->size = info->input_size;
   self->classes = info->num_classes;
@@ -480,12 +471,10 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
   else
     self->labels = labels_builtin (self->classes);
   if (self->labels == NULL) {
-    gchar *text = sentence (error->message);
-
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", text),
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not read the class names: %s", error),
         ("labels=%s", labels_path));
-    g_free (text);
-    g_clear_error (&error);
+    g_free (error);
     return FALSE;
   }
 

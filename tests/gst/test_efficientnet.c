@@ -985,6 +985,8 @@ expect_error (const gchar * props, GQuark domain, gint code,
   msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
   fail_unless (msg != NULL, "%s: no error", props);
   gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_utf8_validate (error->message, -1, NULL),
+      "%s: the message is not UTF-8", props);
   fail_unless (strstr (error->message, text) != NULL, "%s: \"%s\"", props,
       error->message);
   fail_unless (error->domain == domain && error->code == code,
@@ -1380,6 +1382,45 @@ GST_START_TEST (test_workspace)
 
 GST_END_TEST;
 
+/* A labels file must be UTF-8 text, one name a line: a Latin-1 name or a
+ * control character is a clear error at start, never garbage in the
+ * metadata (and so in Pango or Python). */
+GST_START_TEST (test_labels_checked)
+{
+  static const struct
+  {
+    const gchar *name, *line, *expect;
+  } cases[] = {
+    {"latin1.txt", "caf\xe9 au lait", "line 3 is not valid UTF-8"},
+    {"escape.txt", "red \x1b[31mthing", "line 3 holds the control character"},
+  };
+  gchar *dir = g_dir_make_tmp ("effnet-gst-XXXXXX", NULL);
+  gchar *props;
+  guint c, i;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    gchar *path = g_build_filename (dir, cases[c].name, NULL);
+    GString *text = g_string_new (NULL);
+
+    for (i = 0; i < 1000; i++)
+      g_string_append_printf (text, "%s\n", i == 2 ? cases[c].line : "x");
+    fail_unless (g_file_set_contents (path, text->str, -1, NULL));
+    props = g_strdup_printf ("weights=%s labels=%s", weights, path);
+    expect_error (props, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        cases[c].expect);
+    g_free (props);
+    g_string_free (text, TRUE);
+    g_free (path);
+  }
+  props = g_strdup_printf ("weights=%s labels=%s", weights, dir);
+  expect_error (props, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "is not a regular file");
+  g_free (props);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   GstElement *element;
@@ -1546,6 +1587,7 @@ efficientnet_suite (void)
   tcase_add_test (plain, test_labels);
   tcase_add_test (plain, test_shared_config);
   tcase_add_test (plain, test_workspace);
+  tcase_add_test (plain, test_labels_checked);
   tcase_add_test (plain, test_slow_load);
   suite_add_tcase (s, plain);
   return s;
