@@ -403,15 +403,15 @@ sentence (const gchar * text)
 
 /* ---- model, labels, preprocessing ---- */
 
+/* The engine's reader checks what reaches the metadata (and so Pango, JSON
+ * and Python): a regular file of bounded size, one valid UTF-8 name a line
+ * without control characters, as many as the model has classes. */
 static gchar **
 labels_from_file (const gchar * path, gint classes, gchar ** error)
 {
   char err[EFFNET_ERRLEN];
   char **names = effnet_labels_load (path, classes, err, sizeof err);
   gchar **labels;
-/* The engine's reader checks what reaches the metadata (and so Pango, JSON
- * and Python): a regular file of bounded size, one valid UTF-8 name a line
- * without control characters, as many as the model has classes. */
 
   if (names == NULL) {
     *error = sentence (err);
