@@ -76,6 +76,7 @@ typedef enum
 #define DEFAULT_INFERENCE_REGION REGION_FULL_FRAME
 #define DEFAULT_OBJECT_CLASS NULL
 #define DEFAULT_ATTACH_LOGITS FALSE
+#define DEFAULT_MAX_ROIS 64
 
 enum
 {
@@ -96,6 +97,7 @@ enum
   PROP_INFERENCE_REGION,
   PROP_OBJECT_CLASS,
   PROP_ATTACH_LOGITS,
+  PROP_MAX_ROIS,
   PROP_SHARED_USERS,
 };
 
@@ -126,6 +128,7 @@ typedef struct
   gboolean post_messages;
   gboolean attach_logits;
   gchar *object_class;
+  guint max_rois;
   gboolean reconfigure;
 } FrameSettings;
 
@@ -150,6 +153,7 @@ struct _GstEfficientNet
   GstEfficientNetRegion region;
   gchar *object_class;
   gboolean attach_logits;
+  guint max_rois;
   gboolean reconfigure;         /* scaling, mean or std changed */
 
   /* the model, from start to stop; shared_lock guards the pointer for
@@ -167,8 +171,8 @@ struct _GstEfficientNet
   EffnetPrep *prep;
   GstVideoInfo in_info;
   EffnetFrame frame;            /* format and colour from the caps */
-  GArray *rois;                 /* of Roi */
-  GArray *rects;                /* of EffnetRect, the ROIs' */
+  GArray *rois;                 /* of Roi, up to max-rois */
+  GArray *rects;                /* of EffnetRect, one chunk of the ROIs' */
   float *probs;
   int *top;
 
@@ -180,6 +184,7 @@ struct _GstEfficientNet
   guint64 job_pre_ns;
   guint64 roi_frame;            /* last frame whose ROIs were classified */
   guint64 roi_ns;
+  gboolean warned_max_rois;
 
   /* with the object lock */
   gboolean mode_decided;
@@ -302,7 +307,7 @@ gst_efficientnet_region_get_type (void)
   static const GEnumValue values[] = {
     {REGION_FULL_FRAME, "Classify whole frames", "full-frame"},
     {REGION_ROI_LIST, "Classify each GstVideoRegionOfInterestMeta of a "
-          "frame, all in one batch", "roi-list"},
+          "frame (up to max-rois), in batches of up to 16", "roi-list"},
     {0, NULL, NULL},
   };
 
@@ -900,15 +905,17 @@ classify_full_frame (GstEfficientNet * self, GstVideoFrame * frame,
   return ret;
 }
 
-/* The ROI metas to classify, clamped to the frame; empty ones are skipped. */
-static void
+/* The ROI metas to classify, clamped to the frame; empty ones are skipped.
+ * Beyond max_rois (0: no limit) they are only counted: returns how many. */
+static guint
 collect_rois (GstEfficientNet * self, GstBuffer * buf,
-    const gchar * object_class)
+    const gchar * object_class, guint max_rois)
 {
   guint64 width = GST_VIDEO_INFO_WIDTH (&self->in_info);
   guint64 height = GST_VIDEO_INFO_HEIGHT (&self->in_info);
   gpointer state = NULL;
   GstMeta *meta;
+  guint skipped = 0;
 
   g_array_set_size (self->rois, 0);
   while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
@@ -926,8 +933,12 @@ collect_rois (GstEfficientNet * self, GstBuffer * buf,
       GST_LOG_OBJECT (self, "skipping empty ROI %d", m->id);
       continue;
     }
-    g_array_append_val (self->rois, roi);
+    if (max_rois > 0 && self->rois->len >= max_rois)
+      skipped++;
+    else
+      g_array_append_val (self->rois, roi);
   }
+  return skipped;
 }
 
 static GstStructure *
@@ -946,25 +957,21 @@ roi_param_new (GstEfficientNet * self, const float *logits,
   return s;
 }
 
-/* All collected ROIs through the model in one batch, prepared by the
- * inference threads. */
+/* `n` collected ROIs from `first` through the model in one batch, prepared
+ * by the inference threads; adds the time spent to *inference_ns. */
 static gboolean
-classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
-    const FrameSettings * fs, guint64 * inference_ns)
+classify_roi_chunk (GstEfficientNet * self, GstVideoFrame * frame,
+    guint first, guint n, const FrameSettings * fs, guint64 * inference_ns)
 {
   GstEffnetJob *job = self->job;
   GstClockTime start = gst_util_get_timestamp (), pre;
-  guint i, n = self->rois->len;
+  guint i;
   gboolean ok;
 
-  if (!gst_effnet_job_reserve (job, (int) n, FALSE)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Not enough memory for %u regions of interest.", n), (NULL));
-    return FALSE;
-  }
   g_array_set_size (self->rects, n);
   for (i = 0; i < n; i++) {
-    const GstVideoRectangle *r = &g_array_index (self->rois, Roi, i).rect;
+    const GstVideoRectangle *r = &g_array_index (self->rois, Roi,
+        first + i).rect;
 
     g_array_index (self->rects, EffnetRect, i) = (EffnetRect) {
     r->x, r->y, r->w, r->h};
@@ -985,9 +992,34 @@ classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
 
     if (param != NULL)
       gst_video_region_of_interest_meta_add_param (g_array_index (self->rois,
-              Roi, i).meta, param);
+              Roi, first + i).meta, param);
   }
-  *inference_ns = pre + job->forward_ns;
+  *inference_ns += pre + job->forward_ns;
+  return TRUE;
+}
+
+/* All collected ROIs, in batches of at most GST_EFFNET_SHARED_MAX_BATCH: what
+ * a frame costs in memory (the plan, the logits, the model's workspace) is
+ * bounded whatever the number of regions. */
+static gboolean
+classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
+    const FrameSettings * fs, guint64 * inference_ns)
+{
+  GstClockTime start = gst_util_get_timestamp ();
+  guint n = self->rois->len, chunk = MIN (n, GST_EFFNET_SHARED_MAX_BATCH);
+  guint first;
+
+  if (!gst_effnet_job_reserve (self->job, (int) chunk, FALSE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Not enough memory for %u regions of interest.", chunk), (NULL));
+    return FALSE;
+  }
+  *inference_ns = 0;
+  for (first = 0; first < n; first += chunk) {
+    if (!classify_roi_chunk (self, frame, first, MIN (chunk, n - first), fs,
+            inference_ns))
+      return FALSE;
+  }
   update_latency (self, gst_util_get_timestamp () - start);
   return TRUE;
 }
@@ -999,13 +1031,24 @@ classify_roi_frame (GstEfficientNet * self, GstVideoFrame * frame,
     guint64 index, gboolean due, const FrameSettings * fs)
 {
   GstStructure *s;
-  guint count = 0;
+  guint count = 0, skipped = 0;
 
   if (due) {
     guint64 ns = 0;
 
-    collect_rois (self, frame->buffer, fs->object_class);
+    skipped = collect_rois (self, frame->buffer, fs->object_class,
+        fs->max_rois);
     count = self->rois->len;
+    if (skipped > 0 && !self->warned_max_rois) {
+      GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " has %u regions "
+          "to classify, more than max-rois=%u: the %u after the first %u are "
+          "not classified (counted in roi-skipped; warned once)", index,
+          count + skipped, fs->max_rois, skipped, count);
+      self->warned_max_rois = TRUE;
+    } else if (skipped > 0) {
+      GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u regions skipped",
+          index, skipped);
+    }
     if (count > 0 && !classify_rois (self, frame, fs, &ns))
       return GST_FLOW_ERROR;
     self->roi_frame = index;
@@ -1013,7 +1056,7 @@ classify_roi_frame (GstEfficientNet * self, GstVideoFrame * frame,
     self->next_due = index + fs->interval;
   }
   s = gst_structure_new ("efficientnet", "roi-count", G_TYPE_UINT, count,
-      NULL);
+      "roi-skipped", G_TYPE_UINT, skipped, NULL);
   set_ranking (self, s, NULL, fs, "class-id", "score");
   publish (self, frame->buffer, index, self->roi_frame, self->roi_ns, s, fs);
   return GST_FLOW_OK;
@@ -1192,6 +1235,7 @@ reset_stream (GstEfficientNet * self)
   self->next_due = 0;
   self->roi_frame = GST_EFFICIENTNET_NO_FRAME;
   self->roi_ns = 0;
+  self->warned_max_rois = FALSE;
   self->result.valid = FALSE;
   GST_OBJECT_LOCK (self);
   self->mode_decided = FALSE;
@@ -1318,6 +1362,7 @@ read_frame_settings (GstEfficientNet * self, FrameSettings * fs)
   fs->post_messages = self->post_messages;
   fs->attach_logits = self->attach_logits;
   fs->object_class = g_strdup (self->object_class);
+  fs->max_rois = self->max_rois;
   fs->reconfigure = self->reconfigure;
   self->reconfigure = FALSE;
   GST_OBJECT_UNLOCK (self);
@@ -1419,6 +1464,9 @@ gst_efficientnet_set_property (GObject * object, guint prop_id,
     case PROP_ATTACH_LOGITS:
       self->attach_logits = g_value_get_boolean (value);
       break;
+    case PROP_MAX_ROIS:
+      self->max_rois = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1499,6 +1547,9 @@ gst_efficientnet_get_property (GObject * object, guint prop_id,
     case PROP_ATTACH_LOGITS:
       g_value_set_boolean (value, self->attach_logits);
       break;
+    case PROP_MAX_ROIS:
+      g_value_set_uint (value, self->max_rois);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1564,8 +1615,9 @@ install_model_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_INFERENCE_REGION,
       g_param_spec_enum ("inference-region", "Inference region",
           "What is classified: whole frames, or each region of interest "
-          "(GstVideoRegionOfInterestMeta) of a frame in one batch, always "
-          "synchronously", GST_TYPE_EFFICIENTNET_REGION,
+          "(GstVideoRegionOfInterestMeta) of a frame (up to max-rois, in "
+          "batches of up to 16), always synchronously",
+          GST_TYPE_EFFICIENTNET_REGION,
           DEFAULT_INFERENCE_REGION, READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_SHARED_USERS,
       g_param_spec_uint ("shared-users", "Shared users",
@@ -1628,6 +1680,15 @@ install_frame_properties (GObjectClass * gobject_class)
       g_param_spec_boolean ("attach-logits", "Attach logits",
           "Also put the raw logits (an array of floats, one per class) in "
           "the metadata", DEFAULT_ATTACH_LOGITS, PLAYING_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_MAX_ROIS,
+      g_param_spec_uint ("max-rois", "Maximum ROIs",
+          "With inference-region=roi-list, classify at most this many regions "
+          "of a frame, the first ones in metadata order; the others get no "
+          "result and are counted in roi-skipped (0: no limit). A bound on "
+          "the time a frame can take (each region is one inference: 64 B0 "
+          "regions take about as long as 64 frames), not on memory: regions "
+          "always run in batches of at most 16", 0, G_MAXUINT,
+          DEFAULT_MAX_ROIS, PLAYING_FLAGS));
 }
 
 static void
@@ -1692,6 +1753,7 @@ gst_efficientnet_init (GstEfficientNet * self)
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->region = DEFAULT_INFERENCE_REGION;
   self->attach_logits = DEFAULT_ATTACH_LOGITS;
+  self->max_rois = DEFAULT_MAX_ROIS;
   g_value_init (&self->mean, GST_TYPE_ARRAY);
   g_value_init (&self->std, GST_TYPE_ARRAY);
   g_mutex_init (&self->shared_lock);

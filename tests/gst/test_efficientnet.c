@@ -1382,6 +1382,96 @@ GST_START_TEST (test_workspace)
 
 GST_END_TEST;
 
+static guint
+get_uint (const GstStructure * s, const gchar * field)
+{
+  guint v = 0;
+
+  fail_unless (gst_structure_get_uint (s, field, &v), "no %s", field);
+  return v;
+}
+
+/* The ROI of `id` (320x240 frame, see roi_frame) has a result equal to the
+ * reference. */
+static void
+check_roi_frame_roi (GstBuffer * buf, const GstVideoInfo * info, guint id)
+{
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_get_video_region_of_interest_meta_id (buf, (gint) id);
+  gint x = (id * 23) % 250, y = (id * 17) % 180;
+
+  fail_unless (roi != NULL);
+  check_roi (buf, roi, info, x, y, MIN (16 + (gint) id * 3, 320 - x),
+      MIN (12 + (gint) id * 2, 240 - y));
+}
+
+/* max-rois: regions beyond it are not classified and are counted in
+ * roi-skipped (warned once); any number of regions runs in chunks of at
+ * most 16. */
+GST_START_TEST (test_roi_cap)
+{
+  GstHarness *h = harness_new ("inference-region=roi-list max-rois=10");
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstStructure *s;
+  guint i, frame;
+
+  log_start ();
+  harness_caps (h, &info, "RGB", 320, 240);
+  for (frame = 0; frame < 2; frame++) {
+    /* 14 regions, of which ids 3 and 8 are outside the frame */
+    in = make_frame (h, &info, frame, frame * GST_SECOND / 30);
+    for (i = 0; i < 14; i++) {
+      if (i == 3 || i == 8)
+        add_roi (in, "thing", 400, 10, 20, 20);
+      else
+        add_roi (in, "thing", (i * 23) % 250, (i * 17) % 180, 16 + i * 3,
+            12 + i * 2);
+    }
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    s = frame_meta (out);
+    fail_unless_equals_int (get_uint (s, "roi-count"), 10);
+    fail_unless_equals_int (get_uint (s, "roi-skipped"), 2);
+    for (i = 0; i < 14; i++) {
+      GstVideoRegionOfInterestMeta *roi =
+          gst_buffer_get_video_region_of_interest_meta_id (out, (gint) i);
+      gboolean classified = i != 3 && i != 8 && i < 12;
+
+      fail_unless ((gst_video_region_of_interest_meta_get_param (roi,
+                  ROI_PARAM) != NULL) == classified, "ROI %u", i);
+    }
+    check_roi_frame_roi (out, &info, 0);
+    check_roi_frame_roi (out, &info, 11);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (log_count ("max-rois"), 1);
+
+  /* no limit: 40 regions in chunks of 16, 16 and 8 */
+  g_object_set (h->element, "max-rois", 0, NULL);
+  fail_unless_equals_int (gst_harness_push (h, roi_frame (h, &info, 2, 40)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  s = frame_meta (out);
+  fail_unless_equals_int (get_uint (s, "roi-count"), 40);
+  fail_unless_equals_int (get_uint (s, "roi-skipped"), 0);
+  for (i = 0; i < 40; i++)
+    fail_unless (gst_video_region_of_interest_meta_get_param
+        (gst_buffer_get_video_region_of_interest_meta_id (out, (gint) i),
+            ROI_PARAM) != NULL, "ROI %u", i);
+  check_roi_frame_roi (out, &info, 0);
+  check_roi_frame_roi (out, &info, 17);
+  check_roi_frame_roi (out, &info, 39);
+  fail_unless_equals_int (log_count ("forward: 16 image(s)"), 2);
+  fail_unless_equals_int (log_count ("forward: 8 image(s)"), 1);
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (h);
+  log_stop ();
+}
+
+GST_END_TEST;
+
 /* A labels file must be UTF-8 text, one name a line: a Latin-1 name or a
  * control character is a clear error at start, never garbage in the
  * metadata (and so in Pango or Python). */
@@ -1571,6 +1661,7 @@ efficientnet_suite (void)
   tcase_add_test (reference, test_settings);
   tcase_add_test (reference, test_roi);
   tcase_add_test (reference, test_caps_change);
+  tcase_add_test (reference, test_roi_cap);
   suite_add_tcase (s, reference);
 
   tcase_add_test (plain, test_formats);
