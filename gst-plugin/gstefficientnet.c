@@ -1210,8 +1210,11 @@ release_model (GstEfficientNet * self)
   GstEffnetShared *shared;
 
   /* an async job still references our buffers */
-  if (self->job != NULL)
+  if (self->job != NULL) {
+    if (!gst_effnet_job_is_done (self->job))
+      GST_DEBUG_OBJECT (self, "stopping: waiting for the job in flight");
     gst_effnet_job_wait (self->job);
+  }
   g_clear_pointer (&self->job, gst_effnet_job_free);
   g_clear_pointer (&self->prep, effnet_prep_free);
   g_clear_pointer (&self->labels, g_strfreev);
@@ -1346,6 +1349,15 @@ gst_efficientnet_set_info (GstVideoFilter * filter, GstCaps * incaps,
   if (!frame_from_info (in_info, &self->frame)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Cannot classify %s video.", GST_VIDEO_INFO_NAME (in_info)), (NULL));
+    return FALSE;
+  }
+  /* refused here, with a sentence, rather than at every frame */
+  if (self->frame.width > EFFNET_FRAME_MAX ||
+      self->frame.height > EFFNET_FRAME_MAX) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Cannot classify %dx%d video: a frame may be at most %d pixels on a "
+            "side (scale the video down first).", self->frame.width,
+            self->frame.height, EFFNET_FRAME_MAX), (NULL));
     return FALSE;
   }
   self->in_info = *in_info;
