@@ -15,7 +15,6 @@
 #define CONFIG_MAX_CLASSES 1000000
 #define CONFIG_MIN_INPUT 32
 #define CONFIG_MAX_INPUT 2048
-#define CONFIG_MIN_STD 1e-6
 #define CONFIG_MAX_ABS_MEAN 1e3
 
 typedef struct {
@@ -90,13 +89,13 @@ static int read_pretrained(const Ctx *c, const JsonValue *pc, ModelConfig *cfg) 
   }
   if ((v = json_get(pc, "std")) && v->type != JSON_NULL) {
     /* Checked as float: 1e-50 is not zero as a double but is as a float. */
-    if (get_floats(c, v, "std", 3, CONFIG_MIN_STD, CONFIG_MAX_ABS_MEAN, cfg->std)) return -1;
+    if (get_floats(c, v, "std", 3, EFFNET_STD_MIN, CONFIG_MAX_ABS_MEAN, cfg->std)) return -1;
     cfg->has_std = 1;
   }
   if ((v = json_get(pc, "crop_pct")) && v->type != JSON_NULL) {
     float crop = (float)v->number;
-    if (v->type != JSON_NUMBER || !(crop > 0.0f && crop <= 1.0f))
-      return fail(c, "%s: 'crop_pct' must be a number in (0, 1]", c->name);
+    if (v->type != JSON_NUMBER || !(crop >= EFFNET_CROP_PCT_MIN && crop <= 1.0f))
+      return fail(c, "%s: 'crop_pct' must be a number from %g to 1", c->name, (double)EFFNET_CROP_PCT_MIN);
     cfg->crop_pct = crop;
   }
   if ((v = json_get(pc, "interpolation")) && v->type != JSON_NULL &&

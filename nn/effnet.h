@@ -172,12 +172,18 @@ typedef enum {
   EFFNET_FILTER_FAST,         /* two-tap bilinear, no antialiasing (OpenCV's INTER_LINEAR) */
 } EffnetFilter;
 
+/* Bounds of the preprocessing values (config.json and the options): a crop
+ * below 10 % or a std below 1e-6 is damage, and would overflow the geometry
+ * or the normalized values. */
+#define EFFNET_CROP_PCT_MIN 0.1f
+#define EFFNET_STD_MIN 1e-6f
+
 typedef struct {
   int size;                  /* S, the model's square input side (1 .. 2048) */
   EffnetFit fit;
-  float crop_pct;            /* center-crop only, in (0, 1] */
+  float crop_pct;            /* center-crop only, in [EFFNET_CROP_PCT_MIN, 1] */
   EffnetFilter filter;
-  float mean[3], std[3];     /* normalization: (v / 255 - mean[c]) / std[c] */
+  float mean[3], std[3];     /* normalization: (v / 255 - mean[c]) / std[c]; |std| >= EFFNET_STD_MIN */
   int unnormalized;          /* write v itself (0..255), letterbox borders mean[c] * 255 (for inspection) */
   EffnetIsa isa;             /* AUTO unless testing a dispatch path */
 } EffnetPrepOptions;

@@ -137,14 +137,15 @@ static int check_options(const EffnetPrepOptions *o, char *err, size_t errlen) {
     set_error(err, errlen, "unknown fit %d or filter %d", (int)o->fit, (int)o->filter);
     return -1;
   }
-  if (!(o->crop_pct > 0.0f && o->crop_pct <= 1.0f)) {
-    set_error(err, errlen, "crop_pct %g is out of range: it must be in (0, 1]", (double)o->crop_pct);
+  if (!(o->crop_pct >= EFFNET_CROP_PCT_MIN && o->crop_pct <= 1.0f)) {
+    set_error(err, errlen, "crop_pct %g is out of range: it must be from %g to 1", (double)o->crop_pct,
+              (double)EFFNET_CROP_PCT_MIN);
     return -1;
   }
   for (int c = 0; c < 3; c++) {
-    if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || o->std[c] == 0.0f) {
-      set_error(err, errlen, "normalization of %s (mean %g, std %g) must be finite with a non-zero std", comp[c],
-                (double)o->mean[c], (double)o->std[c]);
+    if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || fabsf(o->std[c]) < EFFNET_STD_MIN) {
+      set_error(err, errlen, "normalization of %s (mean %g, std %g) must be finite with a std of at least %g",
+                comp[c], (double)o->mean[c], (double)o->std[c], (double)EFFNET_STD_MIN);
       return -1;
     }
   }

@@ -499,8 +499,10 @@ def main():
     both("config num_classes 2.5", with_config("cfg_classes_frac", '{"num_classes": 2.5}'),
          ["'num_classes' must be a whole number"])
     both("config crop_pct 1e39", with_config("cfg_crop", pcfg(crop_pct=1e39)),
-         ["'crop_pct' must be a number in (0, 1]"])
+         ["'crop_pct' must be a number from 0.1 to 1"])
     both("config crop_pct 0", with_config("cfg_crop0", pcfg(crop_pct=0)), ["'crop_pct'"])
+    # found by fuzz_config: 1e-30 was in (0, 1] but made the resize side infinite
+    both("config crop_pct 1e-30", with_config("cfg_crop_tiny", pcfg(crop_pct=1e-30)), ["'crop_pct'"])
     both("config std zeros", with_config("cfg_std0", pcfg(std=[0, 0, 0])), ["'std'[0] is 0"])
     both("config std 0 as float", with_config("cfg_std_tiny", '{"pretrained_cfg": {"std": [1e-50, 0.2, 0.2]}}'),
          ["'std'[0] is 1e-50"])

@@ -464,7 +464,7 @@ static void test_bad_input(void) {
   NEW_FAILS(&o, "size", "size 4096");
   o.size = -5;
   NEW_FAILS(&o, "size", "size -5");
-  static const float bad_crop[] = {0.0f, 1.5f, -0.5f, NAN, INFINITY};
+  static const float bad_crop[] = {0.0f, 1.5f, -0.5f, NAN, INFINITY, 1e-30f, 0.09f};
   for (int i = 0; i < 5; i++) {
     o = good;
     o.crop_pct = bad_crop[i];
@@ -480,6 +480,9 @@ static void test_bad_input(void) {
     o = good;
     o.std[c] = INFINITY;
     NEW_FAILS(&o, "std", "std inf");
+    o = good;
+    o.std[c] = 1e-30f; /* (v - mean) / std overflows float */
+    NEW_FAILS(&o, "std", "std 1e-30");
   }
   o = good;
   o.fit = (EffnetFit)3;

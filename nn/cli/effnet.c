@@ -198,8 +198,8 @@ static int parse_args(int argc, char **argv, Args *a) {
       if ((a->filter = effnet_filter_from_name(v)) < 0)
         return usage_error("--filter must be bicubic, bilinear or fast, not '%s'", v);
     } else if (!strcmp(k, "--crop-pct")) {
-      if (parse_floats(v, &a->crop_pct, 1) || !(a->crop_pct > 0 && a->crop_pct <= 1))
-        return usage_error("--crop-pct must be a number in (0, 1], not '%s'", v);
+      if (parse_floats(v, &a->crop_pct, 1) || !(a->crop_pct >= EFFNET_CROP_PCT_MIN && a->crop_pct <= 1))
+        return usage_error("--crop-pct must be a number from 0.1 (EFFNET_CROP_PCT_MIN) to 1, not '%s'", v);
     } else if (!strcmp(k, "--mean")) {
       if (parse_floats(v, a->mean, 3)) return usage_error("--mean must be three numbers R,G,B, not '%s'", v);
       a->have_mean = 1;
