@@ -261,17 +261,6 @@ static void plan_and_run(EffnetPrep *p, const Frame *fr, const EffnetRect *rects
   free(out);
 }
 
-/* FUZZ_MIN_CROP_PCT=x: crop_pct below x is raised to x, to fuzz past a known
- * finding about tiny crop_pct values until it is fixed (unset: every value). */
-static float g_min_crop;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc, (void)argv;
-  const char *s = getenv("FUZZ_MIN_CROP_PCT");
-  if (s) g_min_crop = strtof(s, NULL);
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Bytes b = {data, size};
   g_rng = 0x9E3779B97F4A7C15ull ^ size;
@@ -287,7 +276,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   opt.fit = (EffnetFit)(fit < 250 ? (int)(fit % 3) : (int)fit - 252);          /* -2..3 */
   opt.filter = (EffnetFilter)(filter < 250 ? (int)(filter % 3) : (int)filter - 252);
   opt.crop_pct = take_param(&b, 0.5f, 1.0f);
-  if (opt.crop_pct > 0.0f && opt.crop_pct < g_min_crop) opt.crop_pct = g_min_crop;
   for (int c = 0; c < 3; c++) {
     opt.mean[c] = take_param(&b, 0.0f, 1.0f);
     opt.std[c] = take_param(&b, 0.1f, 1.0f);
@@ -299,11 +287,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int second_round = (int)((flags >> 4) & 1);
 
   int opt_invalid = opt.size < 1 || opt.size > 2048 || (unsigned)opt.fit > EFFNET_FIT_STRETCH ||
-                    (unsigned)opt.filter > EFFNET_FILTER_FAST || !(opt.crop_pct > 0.0f && opt.crop_pct <= 1.0f) ||
+                    (unsigned)opt.filter > EFFNET_FILTER_FAST ||
+                    !(opt.crop_pct >= EFFNET_CROP_PCT_MIN && opt.crop_pct <= 1.0f) ||
                     !effnet_isa_supported(opt.isa);
   int sane = 1;
   for (int c = 0; c < 3; c++) {
-    opt_invalid |= !isfinite(opt.mean[c]) || !isfinite(opt.std[c]) || opt.std[c] == 0.0f;
+    opt_invalid |= !isfinite(opt.mean[c]) || !isfinite(opt.std[c]) || fabsf(opt.std[c]) < EFFNET_STD_MIN;
     sane &= fabsf(opt.std[c]) >= 1e-3f && fabsf(opt.mean[c]) <= 1e3f;
   }
   char err[EFFNET_ERRLEN];
