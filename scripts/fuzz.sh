@@ -15,9 +15,12 @@
 # Start from the seeds only:  rm -rf build-fuzz/corpus
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-60}
-[ $# -gt 0 ] && shift
-case $secs in '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [seconds-per-target] [target...]" >&2; exit 2 ;; esac
+secs=60
+case ${1:-} in
+  '') ;;
+  *[!0-9]*) [ "${1#fuzz_}" != "$1" ] || { echo "usage: scripts/fuzz.sh [seconds-per-target] [target...]" >&2; exit 2; } ;;
+  *) secs=$1; shift ;;
+esac
 CC=${CC:-clang}
 out=build-fuzz
 t_start=$SECONDS
