@@ -369,7 +369,7 @@ def run_live(args):
             rss = status_kb("VmRSS")
             samples.append((now - t0, rss, rates))
             print("| %.0f | %.2f | %s |" % (now - t0, mb(rss),
-                                            " | ".join("%.1f / %.1f" % r for r in rates)), flush=True)
+                                            " | ".join("%.1f / %.2f" % r for r in rates)), flush=True)
             for st, (bps, cps) in zip(streams, rates):
                 if bps <= 0:
                     fails.append("%s delivered no buffer between %.0f s and %.0f s" % (st.name, prev_t - t0, now - t0))
@@ -412,7 +412,7 @@ def run_live(args):
     for st in streams:
         r = st.mark[1] / run_s if run_s else 0.0
         sum_r += r
-        print("| %s | %d | %.1f | %d | %.1f | %.1f |" % (
+        print("| %s | %d | %.1f | %d | %.2f | %.2f |" % (
             st.name, st.mark[0], st.mark[0] / run_s if run_s else 0.0, st.mark[1], r,
             min(x[1] for x in st.rates) if st.rates else 0.0))
     print("all streams: %.1f classified frames/s over %.0f s" % (sum_r, run_s))
