@@ -424,10 +424,11 @@ def main():
     ap.add_argument("--models", default="b0,b2", help="comma-separated variants (b0..b7)")
     ap.add_argument("--streams", default="1,2,4,8", help="comma-separated stream counts")
     ap.add_argument("--loads", default="cheap,decode,hog", help="comma-separated: cheap, decode, hog")
-    ap.add_argument("--seconds", type=float, default=60.0, help="measured window of each case")
-    ap.add_argument("--warmup", type=float, default=10.0, help="seconds before the window")
+    ap.add_argument("--seconds", type=float, default=None, help="measured window of each case (default 60)")
+    ap.add_argument("--warmup", type=float, default=None, help="seconds before the window (default 10)")
     ap.add_argument("--threads", type=int, default=0, help="element num-threads and effnet bench --threads (0: all cores)")
-    ap.add_argument("--quick", action="store_true", help="5 s windows, 2 s warm-up, short engine benches")
+    ap.add_argument("--quick", action="store_true",
+                    help="5 s windows and 2 s of warm-up unless given, short engine benches")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
                     help="build folder: gst-plugin/ (unless GST_PLUGIN_PATH is set) and nn/effnet")
     ap.add_argument("--json", default=None, help="also write every figure (per stream too) here")
@@ -464,8 +465,12 @@ def main():
         if not path:
             ap.error("--weights takes MODEL=PATH")
         given[m.strip().lower()] = path
-    if a.quick:
-        a.seconds, a.warmup = 5.0, 2.0
+    if a.seconds is None:
+        a.seconds = 5.0 if a.quick else 60.0
+    if a.warmup is None:
+        a.warmup = 2.0 if a.quick else 10.0
+    if a.seconds <= 0 or a.warmup < 0:
+        ap.error("--seconds > 0, --warmup >= 0")
     bench_runs = 30 if a.quick else 0  # 0: effnet's own choice, ~3 s of runs
     a.sink_qos = a.sink_qos == "true"
     a.max_lateness_ns = int((a.max_lateness_ms if a.max_lateness_ms is not None else 1000.0 / a.fps) * 1e6)
@@ -476,15 +481,22 @@ def main():
     print("machine: %s (%s), %s cores, %d CPUs (%d usable here), %.0f GiB; load average %s" % (
         info["cpu"], info["isa"], info["cores"] if info["cores"] else "?", info["cpus"], info["cpus_usable"],
         info["mem_gib"], loadavg()))
-    try:
-        commit = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %s"], capture_output=True,
-                                text=True).stdout.strip()[:90]
-        if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "--", "nn",
-                           "gst-plugin"], capture_output=True, text=True).stdout.strip():
-            commit += " (+ uncommitted changes in nn/ or gst-plugin/)"
-    except OSError:
-        commit = "unknown"
-    print("source: %s" % commit)
+    commit = "unknown"
+    stamp = os.path.join(os.path.dirname(build), "COMMIT")  # a build made by bench/build_at.sh
+    if os.path.isfile(stamp):
+        with open(stamp) as f:
+            commit = f.read().strip() + " (built apart, %s)" % build
+    else:
+        try:
+            src = os.path.dirname(build)
+            commit = subprocess.run(["git", "-C", src, "log", "-1", "--format=%h %s"], capture_output=True,
+                                    text=True).stdout.strip()[:90] or "unknown"
+            if subprocess.run(["git", "-C", src, "status", "--porcelain", "--untracked-files=no", "--", "nn",
+                               "gst-plugin"], capture_output=True, text=True).stdout.strip():
+                commit += " (+ uncommitted changes in nn/ or gst-plugin/)"
+        except OSError:
+            pass
+    print("source tree: %s" % commit)
     results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": info,
                "commit": commit, "options": {"seconds": a.seconds, "warmup": a.warmup, "threads": a.threads,
                                              "size": a.size, "fps": a.fps, "sink_qos": a.sink_qos,
@@ -494,7 +506,7 @@ def main():
     rows = []
     try:
         Gst = gst(build)
-        print("plugin: %s; GStreamer %s" % (os.environ["GST_PLUGIN_PATH"], Gst.version_string()))
+        print("plugin: %s; %s" % (os.environ["GST_PLUGIN_PATH"], Gst.version_string()))
         effnet = os.path.join(build, "nn", "effnet")
         if not os.access(effnet, os.X_OK):
             raise SetupError("no %s (ninja -C %s)" % (effnet, build))
