@@ -2,20 +2,22 @@
 """Many live streams on one shared model: what each stream gets (issue 10, point 4).
 
 For each model (B0, B2), load and number of streams N (1, 2, 4, 8), N pipelines run in this one
-process, all naming the same weights, so every `efficientnet` element shares one loaded model and
-its one inference thread (checked: `shared-users` must read N):
+process, all naming the same weights, so every `efficientnet` element shares one loaded model
+(checked: `shared-users` must read N):
 
   cheap   videotestsrc is-live=true pattern=black ! video/x-raw,format=NV12,width=1920,height=1080,
             framerate=30/1 ! efficientnet weights=W mode=async num-threads=T post-messages=true !
             fakesink sync=true qos=true max-lateness=<one frame>
   decode  the same, the source being a 10 s 1080p30 H.264 clip looped and paced in real time, as a
-          network camera delivers it, and decoded per stream:
+          network camera delivers it (clocksync also makes the pipeline live), and decoded per stream:
             multifilesrc location=CLIP loop=true ! h264parse ! clocksync ! avdec_h264 max-threads=1 !
             efficientnet ... ! fakesink ...
           (the clip is made once with x264enc, else openh264enc, into build/streams/; the decoder's
           I420 goes to the element as it is: it takes I420 as directly as NV12)
   hog     cheap, plus a separate busy process (`taskset -c <last CPU> sh -c 'while :; do :; done'`)
           pinned to one core for the whole case, killed at its end
+  decode-alone  the decode pipelines without the element (`identity` in its place), run once (with
+          the first model): the control — what the decoders alone deliver and cost on this machine
 
 Per case, after --warmup seconds, over --seconds (a window opened and closed by draining every bus):
 
@@ -41,11 +43,16 @@ No Python code runs in GStreamer's threads: counting at the sinks is read from t
 results from the element's messages, popped off each pipeline's bus by the main thread every 20 ms
 (a Python pad probe in a streaming thread grows CPython's heap and adds load; see bench/soak.py).
 
-    /usr/bin/python3 bench/streams.py [--models b0,b2] [--streams 1,2,4,8] [--loads cheap,decode,hog]
+    /usr/bin/python3 bench/streams.py [--models b0,b2] [--streams 1,2,4,8]
+        [--loads cheap,decode,hog,decode-alone]
         [--seconds 60] [--warmup 10] [--threads 0] [--quick] [--build build] [--json out.json]
 
 --quick: 5 s windows after 2 s of warm-up and short `effnet bench` runs (a smoke run, not a result).
 Prints the machine and the date first, one line per case as it ends, then the table (markdown).
+When the decoders alone cannot keep up (decode-alone delivers less than the frame rate), a stream falls
+behind for good: the source is paced before the decoder, every later frame is late, and the decoder's
+QoS (from the sink's) drops them; decode's figures then measure the machine's decoding, not the model.
+
 Exit status: 0 when every case ran (whatever it measured), 2 on a usage or setup error (no element, no
 `effnet`, no encoder for the decode load, a pipeline that fails to start or posts an error).
 """
@@ -231,7 +238,7 @@ class Stream:
         self.desc = desc
         self.pipe = Gst.parse_launch(desc)
         self.pipe.set_name(self.name)
-        self.nn = self.pipe.get_by_name("nn")
+        self.nn = self.pipe.get_by_name("nn")  # None without the element (decode-alone)
         self.sink = self.pipe.get_by_name("sink")
         self.bus = self.pipe.get_bus()
         self.types = (Gst.MessageType.ELEMENT | Gst.MessageType.EOS | Gst.MessageType.ERROR |
@@ -282,18 +289,25 @@ class Stream:
         s = self.sink.get_property("stats")
         return s.get_uint64("rendered")[1], s.get_uint64("dropped")[1]
 
+    def flowing(self):
+        return self.frames > 0 if self.nn is not None else sum(self.sink_stats()) > 0
+
 
 def describe(load, a, weights, clip):
     w, h, fps = a.width, a.height, a.fps
-    if load == "decode":
+    if load in ("decode", "decode-alone"):
         src = ("multifilesrc location=\"%s\" loop=true caps=video/x-h264,stream-format=byte-stream ! h264parse ! "
                "clocksync ! avdec_h264 max-threads=%d" % (clip, a.decode_threads))
     else:
         src = ("videotestsrc is-live=true pattern=black ! video/x-raw,format=NV12,width=%d,height=%d,framerate=%d/1"
                % (w, h, fps))
-    return ("%s ! efficientnet name=nn weights=\"%s\" mode=async num-threads=%d post-messages=true ! "
-            "fakesink name=sink sync=true qos=%s max-lateness=%d"
-            % (src, weights, a.threads, "true" if a.sink_qos else "false", a.max_lateness_ns))
+    if load == "decode-alone":
+        element = "identity"
+    else:
+        element = ("efficientnet name=nn weights=\"%s\" mode=async num-threads=%d post-messages=true"
+                   % (weights, a.threads))
+    return ("%s ! %s ! fakesink name=sink sync=true qos=%s max-lateness=%d"
+            % (src, element, "true" if a.sink_qos else "false", a.max_lateness_ns))
 
 
 def pct(values, q):
@@ -315,17 +329,17 @@ def run_case(Gst, a, model, load, n, weights, clip):
                 raise SetupError("%s failed to start: %s" % (st.name, st.drain() or "no error message"))
         # Every stream flowing (a message from each) is time zero; then the warm-up.
         deadline = t_start + a.start_timeout
-        while any(st.frames == 0 for st in streams):
+        while not all(st.flowing() for st in streams):
             for st in streams:
                 e = st.drain()
                 if e:
                     raise SetupError("%s: %s" % (st.name, e))
             if time.monotonic() > deadline:
                 raise SetupError("streams %s delivered no frame within %.0f s" % (
-                    [st.name for st in streams if st.frames == 0], a.start_timeout))
+                    [st.name for st in streams if not st.flowing()], a.start_timeout))
             time.sleep(POLL_S)
         row["start_s"] = round(time.monotonic() - t_start, 2)
-        row["shared_users"] = sorted({st.nn.get_property("shared-users") for st in streams})
+        row["shared_users"] = sorted({st.nn.get_property("shared-users") for st in streams if st.nn is not None})
         t_warm = time.monotonic() + a.warmup
 
         def pump(until):
@@ -362,6 +376,7 @@ def run_case(Gst, a, model, load, n, weights, clip):
     secs = t1 - t0
     rendered = [b[0] - a_[0] for a_, b in zip(sinks0, sinks1)]
     dropped = [b[1] - a_[1] for a_, b in zip(sinks0, sinks1)]
+    alone = streams[0].nn is None
     cls = [st.w_results / secs for st in streams]
     ages = [x for st in streams for x in st.ages]
     inf = [x for st in streams for x in st.inference_ns]
@@ -372,11 +387,12 @@ def run_case(Gst, a, model, load, n, weights, clip):
     row.update({
         "seconds": round(secs, 2),
         "delivered_fps": [round(r / secs, 2) for r in rendered],
-        "element_fps": [round(st.w_frames / secs, 2) for st in streams],
+        "element_fps": None if alone else [round(st.w_frames / secs, 2) for st in streams],
         "late": sum(dropped), "late_share": sum(dropped) / max(1, sum(dropped) + sum(rendered)),
-        "classified_fps": [round(c, 3) for c in cls],
-        "classified_min": min(cls), "classified_mean": mean, "classified_total": total,
-        "fairness": (min(cls) / mean) if mean > 0 else 0.0,
+        "classified_fps": None if alone else [round(c, 3) for c in cls],
+        "classified_min": None if alone else min(cls), "classified_mean": None if alone else mean,
+        "classified_total": None if alone else total,
+        "fairness": None if alone else (min(cls) / mean) if mean > 0 else 0.0,
         "age_median": statistics.median(ages) if ages else None, "age_p99": pct(ages, 0.99),
         "age_max": max(ages) if ages else None,
         "inference_ms_median": statistics.median(inf) / 1e6 if inf else None,
@@ -398,6 +414,25 @@ def hog_load(r):
     return r["load"] == "hog"
 
 
+def case_line(r):
+    d, n = r["delivered_fps"], r["streams"]
+    line = "  %s %-12s N=%d: " % (r["model"], r["load"], n)
+    if r["classified_fps"] is not None:
+        line += "shared-users %s%s; " % (r["shared_users"], "" if r["shared_users"] == [n] else " (NOT one shared model)")
+    line += "delivered %.1f-%.1f/s, late %.1f %%; " % (min(d), max(d), 100 * r["late_share"])
+    if r["classified_fps"] is not None:
+        line += ("element %.1f-%.1f frames/s; classified/s per stream %.2f-%.2f (total %.1f); age median %s p99 %s "
+                 "frames; inference %s ms; " % (
+                     min(r["element_fps"]), max(r["element_fps"]), r["classified_min"], max(r["classified_fps"]),
+                     r["classified_total"], fmt(r["age_median"], "%.0f"), fmt(r["age_p99"], "%.0f"),
+                     fmt(r["inference_ms_median"])))
+    line += "CPU %.2f%s, others %.2f cores; stopped in %.2f s" % (
+        r["cpu_cores"], " (hog %.2f)" % r["hog_cores"] if hog_load(r) else "", r["others_cores"], r["stop_s"])
+    for w in r["warnings"]:
+        line += "\n    warning: %s" % w
+    return line
+
+
 def table_header():
     return ("| model | load | N | shared-users | delivered/s per stream (min / mean) | late | "
             "classified/s per stream (min / mean) | fairness | total classified/s | effnet bench img/s | "
@@ -407,12 +442,13 @@ def table_header():
 
 def table_row(r):
     d = r["delivered_fps"]
-    share = r["classified_total"] / r["bench"] if r.get("bench") else None
-    return ("| %s | %s | %d | %s | %.1f / %.1f | %.1f %% | %.2f / %.2f | %.2f | %.1f | %s | %s | %s / %s | "
+    share = r["classified_total"] / r["bench"] if r.get("bench") and r["classified_total"] is not None else None
+    return ("| %s | %s | %d | %s | %.1f / %.1f | %.1f %% | %s / %s | %s | %s | %s | %s | %s / %s | "
             "%.2f%s | %.2f |" % (
-                r["model"], r["load"], r["streams"], ",".join(str(u) for u in r["shared_users"]),
-                min(d), sum(d) / len(d), 100.0 * r["late_share"], r["classified_min"], r["classified_mean"],
-                r["fairness"], r["classified_total"], fmt(r.get("bench")), fmt(share, "%.2f"),
+                r["model"], r["load"], r["streams"], ",".join(str(u) for u in r["shared_users"]) or "–",
+                min(d), sum(d) / len(d), 100.0 * r["late_share"], fmt(r["classified_min"], "%.2f"),
+                fmt(r["classified_mean"], "%.2f"), fmt(r["fairness"], "%.2f"), fmt(r["classified_total"]),
+                fmt(r.get("bench")), fmt(share, "%.2f"),
                 fmt(r["age_median"], "%.0f"), fmt(r["age_p99"], "%.0f"), r["cpu_cores"],
                 " (hog %.2f)" % r["hog_cores"] if hog_load(r) else "", r["others_cores"]))
 
@@ -423,7 +459,8 @@ def main():
                                  epilog="\n".join(__doc__.split("\n")[1:]))
     ap.add_argument("--models", default="b0,b2", help="comma-separated variants (b0..b7)")
     ap.add_argument("--streams", default="1,2,4,8", help="comma-separated stream counts")
-    ap.add_argument("--loads", default="cheap,decode,hog", help="comma-separated: cheap, decode, hog")
+    ap.add_argument("--loads", default="cheap,decode,hog,decode-alone",
+                    help="comma-separated: cheap, decode, hog, decode-alone (the last once, without the element)")
     ap.add_argument("--seconds", type=float, default=None, help="measured window of each case (default 60)")
     ap.add_argument("--warmup", type=float, default=None, help="seconds before the window (default 10)")
     ap.add_argument("--threads", type=int, default=0, help="element num-threads and effnet bench --threads (0: all cores)")
@@ -440,8 +477,8 @@ def main():
                     help="fakesink qos (true: QoS events reach the element and the decoder, as from a video sink)")
     ap.add_argument("--max-lateness-ms", type=float, default=None, help="fakesink max-lateness (default one frame)")
     ap.add_argument("--decode-threads", type=int, default=1,
-                    help="avdec_h264 max-threads (1: a frame-threaded decoder delays its output by a frame per "
-                         "thread, which these pipelines do not account for)")
+                    help="avdec_h264 max-threads (default 1: one decoding thread per stream, as N decoders "
+                         "already share the cores; 0: libav's choice)")
     ap.add_argument("--start-timeout", type=float, default=60.0)
     a = ap.parse_args()
     try:
@@ -455,8 +492,8 @@ def main():
         ap.error("--models takes b0..b7")
     if not counts or any(c < 1 for c in counts):
         ap.error("--streams takes numbers >= 1")
-    if not loads or any(x not in ("cheap", "decode", "hog") for x in loads):
-        ap.error("--loads takes cheap, decode, hog")
+    if not loads or any(x not in ("cheap", "decode", "hog", "decode-alone") for x in loads):
+        ap.error("--loads takes cheap, decode, hog, decode-alone")
     if a.threads < 0 or a.fps < 1 or a.decode_threads < 0:
         ap.error("--threads >= 0, --fps >= 1, --decode-threads >= 0")
     given = {}
@@ -513,7 +550,7 @@ def main():
         folder = os.path.join(ROOT, "build", "streams")
         os.makedirs(folder, exist_ok=True)
         clip = None
-        if "decode" in loads:
+        if "decode" in loads or "decode-alone" in loads:
             clip, how = make_clip(Gst, folder, a.width, a.height, a.fps)
             print("decode load's clip: %s (%s)" % (clip, how))
             results["clip"] = {"path": clip, "made_with": how}
@@ -521,7 +558,7 @@ def main():
               "max-lateness=%.1f ms" % (a.seconds, a.warmup, a.threads, "true" if a.sink_qos else "false",
                                         a.max_lateness_ns / 1e6))
         print(flush=True)
-        for model in models:
+        for i, model in enumerate(models):
             weights = given.get(model) or make_weights(model, folder)
             if not os.path.exists(weights):
                 raise SetupError("weights %s: no such file or folder" % weights)
@@ -534,8 +571,17 @@ def main():
                 return v
 
             print("== %s: %s" % (model, weights), flush=True)
-            before = bench("before the %s cases" % loads[0])
-            for load in loads:
+            # The control without the element runs once, in the first model's turn.
+            mine = [x for x in loads if x != "decode-alone" or i == 0]
+            with_element = [x for x in mine if x != "decode-alone"]
+            before = bench("before the %s cases" % with_element[0]) if with_element else None
+            for load in mine:
+                if load == "decode-alone":
+                    for n in counts:
+                        r = run_case(Gst, a, "none", load, n, None, clip)
+                        print(case_line(r), flush=True)
+                        rows.append(r)
+                    continue
                 if load == "hog":
                     hog = Hog()
                     try:
@@ -551,18 +597,7 @@ def main():
                 for n in counts:
                     r = run_case(Gst, a, model, load, n, weights, clip)
                     block.append(r)
-                    d = r["delivered_fps"]
-                    print("  %s %-6s N=%d: shared-users %s; delivered %.1f-%.1f/s, late %.1f %%; classified/s per "
-                          "stream %.2f-%.2f (total %.1f); age median %s p99 %s frames; inference %s ms; CPU %.2f%s, "
-                          "others %.2f cores; stopped in %.2f s%s" % (
-                              model, load, n, r["shared_users"], min(d), max(d), 100 * r["late_share"],
-                              r["classified_min"], max(r["classified_fps"]), r["classified_total"],
-                              fmt(r["age_median"], "%.0f"), fmt(r["age_p99"], "%.0f"),
-                              fmt(r["inference_ms_median"]), r["cpu_cores"],
-                              " (hog %.2f)" % r["hog_cores"] if hog_load(r) else "", r["others_cores"], r["stop_s"],
-                              "" if r["shared_users"] == [n] else "  (NOT one shared model)"), flush=True)
-                    for w in r["warnings"]:
-                        print("    warning: %s" % w)
+                    print(case_line(r), flush=True)
                 after = bench("after the %s cases" % load)
                 for r in block:
                     r["bench_before"], r["bench_after"] = before, after
@@ -588,7 +623,8 @@ def main():
               "%.1f ms; classified/s: new results reaching each stream; share: total classified/s over `effnet "
               "bench` images/s (same weights and threads, mean of the runs before and after the load's cases); "
               "age: frame number minus the frame its result was computed on; CPU: this process; others: the "
-              "rest of the machine (the hog excluded; what the hog got is in brackets)." % (a.max_lateness_ns / 1e6))
+              "rest of the machine (the hog excluded; what the hog got is in brackets); decode-alone: the decode "
+              "pipelines without the element, the control." % (a.max_lateness_ns / 1e6))
     results["cases"] = rows
     if a.json:
         with open(a.json, "w") as f:
