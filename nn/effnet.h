@@ -212,8 +212,15 @@ int effnet_prep_run(EffnetPrep *p, float *out, char *err, size_t errlen);
  * size must be the model's, its threads at least the workspace's. */
 int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p, float *logits,
                         char *err, size_t errlen);
-/* Threads the workspace runs on (resolved: never 0). */
+/* Threads the workspace was planned for (resolved: never 0). */
 int effnet_workspace_threads(const EffnetWorkspace *ws);
+/* Threads the next forward passes run on: 1 to the planned count (others are
+ * clamped). Fewer than planned is for a machine whose cores are taken by
+ * other work, where a team that waits at every layer for a descheduled member
+ * is slower than a smaller one. Returns the count set. */
+int effnet_workspace_use_threads(EffnetWorkspace *ws, int n);
+/* Threads the next forward passes run on. */
+int effnet_workspace_active_threads(const EffnetWorkspace *ws);
 
 /* Names: "rgb", "i420", ..., "center-crop", "bicubic", ... (NULL when out
  * of range) and back (-1 when unknown; case-insensitive). */

@@ -26,17 +26,18 @@
 
 struct EffnetWorkspace {
   const EffnetModel *model;
-  int max_batch, threads;
+  int max_batch, threads; /* planned */
+  int active;             /* threads forward passes run on, 1..threads */
   float *x[2], *e, *d;
   float *image;       /* the input images, NHWC with the stem's zero borders */
   float *ring;        /* [threads][ring_floats] */
-  float *pool_part;   /* [threads][max_batch][cmax] */
+  float *pool_rows;   /* [max_batch][rows][channels]: each depthwise output row's SE pool sums */
   float *pooled;      /* [max_batch][cmax] */
   float *se1, *se2;   /* [max_batch][se max], [max_batch][cmax] */
   float *feat;        /* [max_batch][head] */
   float *gated;       /* project weights times one image's SE gate */
   float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
-  size_t cmax, semax, kmax, ring_floats, bytes;
+  size_t cmax, semax, kmax, ring_floats, pool_floats, bytes;
   void *block;        /* one zeroed allocation holding every buffer above */
 };
 
@@ -120,8 +121,9 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->model = m;
   ws->max_batch = max_batch;
   ws->threads = num_threads > 0 ? num_threads : omp_get_num_procs();
+  ws->active = ws->threads;
 
-  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27, gmax = 0, ring = 0;
+  size_t xmax = 0, emax = 0, dmax = 0, cmax = 0, semax = 0, kmax = 27, gmax = 0, ring = 0, prow = 0;
   xmax = view_floats(m->stem_out, m->arch.stem_ch, input_pads(m, 0));
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
@@ -132,6 +134,7 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
     if (block_streams(b) && (size_t)s->kernel * padded_row_floats(b) > ring)
       ring = (size_t)s->kernel * padded_row_floats(b);
     size_t dd = (size_t)b->geom.out_size * b->geom.out_size * s->exp_ch;
+    if ((size_t)b->geom.out_size * s->exp_ch > prow) prow = (size_t)b->geom.out_size * s->exp_ch;
     if (xin > xmax) xmax = xin;
     if (xout > xmax) xmax = xout;
     if (ex > emax) emax = ex;
@@ -152,6 +155,7 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->semax = semax;
   ws->kmax = kmax;
   ws->ring_floats = ring;
+  ws->pool_floats = prow;
   /* Every buffer, planned as a list: its size is counted once, here. */
   struct { float **dst; size_t floats; } plan[] = {
       {&ws->image, B * view_floats(m->input_size, 3, stem_pads(m))},
@@ -160,7 +164,7 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
       {&ws->e, B * emax},
       {&ws->d, B * dmax},
       {&ws->ring, T * ring},
-      {&ws->pool_part, T * B * cmax},
+      {&ws->pool_rows, B * prow},
       {&ws->pooled, B * cmax},
       {&ws->se1, B * semax},
       {&ws->se2, B * cmax},
@@ -234,8 +238,14 @@ static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job) {
   gemm_job_run(m->kern, job, ws->rows + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
 }
 
-static float *pool_part(EffnetWorkspace *ws, int thread, int img) {
-  return ws->pool_part + ((size_t)thread * ws->max_batch + img) * ws->cmax;
+/* Output row y of image img's SE pool sums (C channels, Ho rows), zeroed for
+ * the depthwise kernel to add to. Sums are kept per row and added in row
+ * order, so the pooled means do not depend on how rows were shared out: the
+ * logits are the same bits on any number of threads. */
+static float *pool_row(EffnetWorkspace *ws, int img, int y, int Ho, int C) {
+  float *p = ws->pool_rows + ((size_t)img * Ho + y) * C;
+  memset(p, 0, (size_t)C * sizeof(float));
+  return p;
 }
 
 static DwconvArgs dw_args(const Block *b, const View *out) {
@@ -245,10 +255,10 @@ static DwconvArgs dw_args(const Block *b, const View *out) {
 }
 
 /* Depthwise conv (+SiLU) of n images held whole in `in` (zero borders
- * `pad`), with this thread's share of the SE average pool. */
+ * `pad`), with each output row's SE pool sums. */
 static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in, Pads pad,
                       const View *out, int n) {
-  const int Ho = out->h, s = b->spec.stride, tid = omp_get_thread_num();
+  const int Ho = out->h, s = b->spec.stride;
   DwconvArgs a = dw_args(b, out);
 #pragma omp for schedule(static)
   for (int t = 0; t < n * Ho; t++) {
@@ -256,7 +266,7 @@ static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
     const float *origin = in->data + img * in->img - pad.t * in->row - (ptrdiff_t)pad.l * in->c;
     const float *rows[5];
     for (int ky = 0; ky < a.k; ky++) rows[ky] = origin + (ptrdiff_t)(y * s + ky) * in->row;
-    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_part(ws, tid, img));
+    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_row(ws, img, y, Ho, a.c));
   }
 }
 
@@ -315,20 +325,20 @@ static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws,
     }
     const float *rows[5];
     for (int ky = 0; ky < k; ky++) rows[ky] = ring + (size_t)((y * s + ky) % k) * slot_floats;
-    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_part(ws, tid, img));
+    m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_row(ws, img, y, Ho, C));
   }
 #pragma omp barrier
 }
 
-/* Sum the threads' partial pools into the per-image channel means. */
-static void finish_pool(EffnetWorkspace *ws, int C, int n, int pixels) {
-  const int nthreads = omp_get_num_threads();
-  const float inv = 1.0f / (float)pixels;
+/* Sum the rows' pool sums, in row order, into the per-image channel means. */
+static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho) {
+  const float inv = 1.0f / ((float)Ho * (float)Ho);
 #pragma omp for schedule(static)
   for (int t = 0; t < n * C; t++) {
     int img = t / C, ch = t - img * C;
+    const float *p = ws->pool_rows + (size_t)img * Ho * C + ch;
     float s = 0.0f;
-    for (int th = 0; th < nthreads; th++) s += pool_part(ws, th, img)[ch];
+    for (int y = 0; y < Ho; y++) s += p[(size_t)y * C];
     ws->pooled[(size_t)img * ws->cmax + ch] = s * inv;
   }
 }
@@ -368,8 +378,6 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
                           const View *out, int n) {
   const Block *b = &m->blocks[i];
   const BlockSpec *s = &b->spec;
-  const int tid = omp_get_thread_num();
-  for (int img = 0; img < n; img++) memset(pool_part(ws, tid, img), 0, (size_t)s->exp_ch * sizeof(float));
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
   Pads pad = block_pads(b);
   if (block_streams(b)) {
@@ -383,7 +391,7 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   } else {
     depthwise(m, ws, b, in, pad, &d, n); /* stage 1: the block input has the borders */
   }
-  finish_pool(ws, s->exp_ch, n, b->geom.out_size * b->geom.out_size);
+  finish_pool(ws, s->exp_ch, n, b->geom.out_size);
 
   View pooled = vec_view(ws->pooled, s->exp_ch, (ptrdiff_t)ws->cmax);
   View se1 = vec_view(ws->se1, s->se_ch, (ptrdiff_t)ws->semax);
@@ -494,7 +502,7 @@ static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *i
     int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
     Input in = {input ? input + (size_t)done * in_img : NULL, prep, done};
     float *out = logits + (size_t)done * m->info.num_classes;
-#pragma omp parallel num_threads(ws->threads)
+#pragma omp parallel num_threads(ws->active)
     network_forward(m, ws, &in, chunk, out);
   }
 }
@@ -535,9 +543,9 @@ int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p
               prep_size(prep), prep_size(prep), m->input_size, m->input_size);
     return -1;
   }
-  if (prep_threads(prep) < ws->threads) {
+  if (prep_threads(prep) < ws->active) {
     set_error(err, errlen, "effnet_forward_prep: the plan has buffers for %d threads but the workspace runs %d",
-              prep_threads(prep), ws->threads);
+              prep_threads(prep), ws->active);
     return -1;
   }
   run_chunks(m, ws, NULL, prep, prep_count(prep), logits);
@@ -545,3 +553,11 @@ int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p
 }
 
 int effnet_workspace_threads(const EffnetWorkspace *ws) { return ws ? ws->threads : 0; }
+
+int effnet_workspace_use_threads(EffnetWorkspace *ws, int n) {
+  if (!ws) return 0;
+  ws->active = n < 1 ? 1 : n > ws->threads ? ws->threads : n;
+  return ws->active;
+}
+
+int effnet_workspace_active_threads(const EffnetWorkspace *ws) { return ws ? ws->active : 0; }

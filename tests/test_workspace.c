@@ -7,7 +7,12 @@
  * 2. A plan larger than half the machine's memory (B0 at 2048 px for 4096
  *    images, B7 at 2048 px for 256) is refused with a sentence instead of being handed
  *    to an overcommitting kernel whose OOM killer would end the process.
- * 3. A forward pass in a workspace planned for 16 runs at batch 1 and 3. */
+ * 3. A forward pass in a workspace planned for 16 runs at batch 1 and 3.
+ * 4. The logits are the same bits on 1, 2, 3 and 5 threads, and on fewer
+ *    threads than planned (effnet_workspace_use_threads): the shared model's
+ *    scheduler picks a job's thread count as it goes, and a result must not
+ *    depend on it. B0 and B4 (streamed blocks, whose rows are shared out by
+ *    cost), every ISA the machine has. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +99,61 @@ static void expect_refused(int variant, int input_size, int batch, int threads) 
   effnet_model_free(m);
 }
 
+static void logits_on(const EffnetModel *m, int planned, int used, const float *x, int n, float *y) {
+  char err[EFFNET_ERRLEN] = "";
+  EffnetWorkspace *ws = effnet_workspace_new(m, n, planned, err, sizeof err);
+  CHECK(ws != NULL, "workspace: %s", err);
+  if (!ws) return;
+  CHECK(effnet_workspace_use_threads(ws, used) == used, "use_threads(%d) of %d", used, planned);
+  CHECK(effnet_workspace_active_threads(ws) == used, "active threads");
+  CHECK(effnet_forward(m, ws, x, n, y, err, sizeof err) == 0, "forward: %s", err);
+  effnet_workspace_free(ws);
+}
+
+static void test_thread_count_invariance(int variant, int size, EffnetIsa isa) {
+  char err[EFFNET_ERRLEN] = "";
+  EffnetOptions opt;
+  effnet_options_init(&opt);
+  opt.input_size = size;
+  opt.isa = isa;
+  EffnetModel *m = effnet_model_random(variant, 100, 7, &opt, err, sizeof err);
+  if (!m) {
+    /* an ISA this machine lacks */
+    printf("  B%d %s: skipped (%s)\n", variant, effnet_isa_name(isa), err);
+    return;
+  }
+  const int n = 2, classes = 100;
+  const size_t in = (size_t)n * 3 * size * size;
+  float *x = malloc(in * sizeof *x), *ref = calloc((size_t)n * classes, sizeof *ref),
+        *y = calloc((size_t)n * classes, sizeof *y);
+  unsigned s = 12345;
+  for (size_t i = 0; i < in; i++) {
+    s = s * 1103515245u + 12345u;
+    x[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
+  }
+  logits_on(m, 1, 1, x, n, ref);
+  const int runs[][2] = {{2, 2}, {3, 3}, {5, 5}, {4, 1}, {4, 3}};
+  for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+    memset(y, 0, (size_t)n * classes * sizeof *y);
+    logits_on(m, runs[r][0], runs[r][1], x, n, y);
+    CHECK(memcmp(y, ref, (size_t)n * classes * sizeof *y) == 0,
+          "B%d at %d px, %s: logits on %d of %d threads differ from 1 thread's (first: %.9g vs %.9g)", variant,
+          size, effnet_isa_name(isa), runs[r][1], runs[r][0], (double)y[0], (double)ref[0]);
+  }
+  printf("  B%d at %d px, %s: same logits on 1-5 threads\n", variant, size, effnet_isa_name(isa));
+  free(x);
+  free(ref);
+  free(y);
+  effnet_model_free(m);
+}
+
 int main(void) {
   test_lazy();
+  const EffnetIsa isas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512};
+  for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+    test_thread_count_invariance(0, 128, isas[i]);
+    test_thread_count_invariance(4, 160, isas[i]);
+  }
   expect_refused(0, 2048, 4096, 2);  /* ~1.9 TB */
   expect_refused(7, 2048, 256, 2);   /* ~240 GB */
   if (failures) {
