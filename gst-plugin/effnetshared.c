@@ -19,6 +19,45 @@ GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
  * slow. */
 #define TEST_LOAD_DELAY_ENV "EFFNET_GST_TEST_LOAD_DELAY"
 
+typedef struct _Worker Worker;
+
+/* Lone-job team sizes and how fast each ran (see effnetshared.h). */
+typedef struct
+{
+  guint max;                    /* the model's cores */
+  gdouble *ns;                  /* [max + 1]: average ns per image, 0 = unknown */
+  guint best;                   /* the size to use */
+  guint since_probe;            /* lone jobs since a neighbour was tried */
+  guint probe_turn;
+} Governor;
+
+/* Lone jobs between tries of a neighbouring team size, times how much slower
+ * it last measured (up to GOVERNOR_PROBE_MAX): a size that ran 10 times
+ * slower is tried every 160 lone jobs, costing about 6 %. */
+#define GOVERNOR_PROBE_EVERY 16
+#define GOVERNOR_PROBE_MAX 400
+/* weight of the newest time in a size's average */
+#define GOVERNOR_ALPHA 0.3
+
+struct _Worker
+{
+  GstEffnetShared *shared;
+  guint index;                  /* 0 runs teams; the others one thread */
+  GThread *thread;
+  gboolean busy;                /* with shared->lock */
+  EffnetWorkspace *ws;          /* the worker's own */
+  int ws_images;                /* batch ws was made for (0: none) */
+  int ws_limit;                 /* largest batch to grow it to */
+};
+
+struct _GstEffnetClient
+{
+  GstEffnetShared *shared;
+  /* with shared->lock */
+  GstEffnetJob *pending;        /* submitted, not started */
+  GstEffnetJob *running;
+};
+
 struct _GstEffnetShared
 {
   gchar *key;
@@ -32,15 +71,22 @@ struct _GstEffnetShared
   /* set by the load, then read-only */
   EffnetModel *model;
   guint num_threads;            /* as asked (0 = all cores) */
-  guint threads;                /* resolved */
+  guint threads;                /* resolved: cores to use, workers */
   guint test_delay_ms;
-  GAsyncQueue *queue;           /* of GstEffnetJob */
-  GThread *thread;
+  Worker *workers;
+  guint n_workers;              /* started */
 
-  /* the model thread's */
-  EffnetWorkspace *ws;
-  int ws_images;                /* batch ws was made for (0: none) */
-  int ws_limit;                 /* largest batch to grow it to */
+  /* the scheduler */
+  GMutex lock;
+  GCond wake;                   /* a job was submitted or cores were freed */
+  GPtrArray *clients;           /* of GstEffnetClient, the rotation */
+  guint next;                   /* where the rotation resumes */
+  guint pending;                /* clients with a pending job */
+  guint cores_busy;             /* threads of the jobs being run */
+  guint running;                /* jobs being run */
+  guint64 starts;               /* jobs started, ever */
+  gboolean quit;
+  Governor governor;            /* worker 0's */
 };
 
 static GMutex registry_lock;
@@ -102,85 +148,236 @@ model_key (const gchar * path, gint variant, gchar ** weights_file)
   return key;
 }
 
-/* A workspace for jobs of n images: the one there, or a larger one (up to
- * the chunk limit) made for them. A larger one the engine refuses leaves
- * the jobs in chunks of what there is (and is not asked for again). FALSE,
- * with the engine's sentence in err, when there is no workspace at all. */
+/* A workspace for jobs of n images: the one the worker has, or a larger one
+ * (up to the chunk limit) made for them. A larger one the engine refuses
+ * leaves the jobs in chunks of what there is (and is not asked for again).
+ * FALSE, with the engine's sentence in err, when there is no workspace at
+ * all. Worker 0's is planned for every core (it runs teams), the others' for
+ * one thread. */
 static gboolean
-fit_workspace (GstEffnetShared * shared, int n, char *err, size_t errlen)
+fit_workspace (Worker * w, int n, char *err, size_t errlen)
 {
-  int want = CLAMP (n, 1, shared->ws_limit);
-  int had = shared->ws_images;
+  GstEffnetShared *shared = w->shared;
+  int want = CLAMP (n, 1, w->ws_limit), had = w->ws_images;
+  int threads = w->index == 0 ? (int) shared->threads : 1;
   char why[EFFNET_ERRLEN];
 
-  if (shared->ws != NULL && want <= had)
+  if (w->ws != NULL && want <= had)
     return TRUE;
   /* the old one goes first: the two are never held together */
-  g_clear_pointer (&shared->ws, effnet_workspace_free);
-  shared->ws_images = 0;
-  shared->ws = effnet_workspace_new (shared->model, want,
-      (int) shared->num_threads, why, sizeof why);
-  if (shared->ws == NULL && had > 0 && want > had) {
+  g_clear_pointer (&w->ws, effnet_workspace_free);
+  w->ws_images = 0;
+  w->ws = effnet_workspace_new (shared->model, want, threads, why, sizeof why);
+  if (w->ws == NULL && had > 0 && want > had) {
     GST_WARNING ("no workspace for %d images (%s): batches of model %s stay "
-        "in chunks of %d", want, why, shared->name, had);
-    shared->ws_limit = want = had;
-    shared->ws = effnet_workspace_new (shared->model, want,
-        (int) shared->num_threads, why, sizeof why);
+        "in chunks of %d on worker %u", want, why, shared->name, had,
+        w->index);
+    w->ws_limit = want = had;
+    w->ws = effnet_workspace_new (shared->model, want, threads, why,
+        sizeof why);
   }
-  if (shared->ws == NULL) {
+  if (w->ws == NULL) {
     g_strlcpy (err, why, errlen);
     return FALSE;
   }
-  shared->ws_images = want;
-  GST_INFO ("workspace for %d image%s, %" G_GSIZE_FORMAT " bytes, model %s",
-      want, want == 1 ? "" : "s", effnet_workspace_bytes (shared->ws),
-      shared->name);
+  w->ws_images = want;
+  GST_INFO ("workspace for %d image%s, %" G_GSIZE_FORMAT " bytes, %d "
+      "thread%s, model %s, worker %u", want, want == 1 ? "" : "s",
+      effnet_workspace_bytes (w->ws), threads, threads == 1 ? "" : "s",
+      shared->name, w->index);
   return TRUE;
 }
 
+/* ---- the governor ---- */
+
 static void
-run_job (GstEffnetShared * shared, GstEffnetJob * job)
+governor_init (Governor * g, guint max)
 {
+  g->max = max;
+  g->ns = g_new0 (gdouble, max + 1);
+  g->best = max;
+}
+
+/* The team size for worker 0's next lone job, at most `free` cores. */
+static guint
+governor_choose (Governor * g, guint free)
+{
+  guint size = g->best, probe, cand[2], n = 0;
+  gdouble every;
+
+  if (g->best > 1)
+    cand[n++] = g->best / 2;
+  if (g->best < g->max)
+    cand[n++] = MIN (g->best * 2, g->max);
+  if (n > 0) {
+    probe = cand[g->probe_turn % n];
+    every = GOVERNOR_PROBE_EVERY;
+    if (g->ns[probe] > 0 && g->ns[g->best] > 0)
+      every *= MAX (1.0, g->ns[probe] / g->ns[g->best]);
+    if (++g->since_probe >= MIN (every, GOVERNOR_PROBE_MAX)) {
+      g->since_probe = 0;
+      g->probe_turn++;
+      size = probe;
+    }
+  }
+  return CLAMP (size, 1, MAX (free, 1));
+}
+
+/* A lone job of n images took ns on `size` threads. */
+static void
+governor_record (Governor * g, guint size, int n, gint64 ns)
+{
+  gdouble per = (gdouble) ns / MAX (n, 1);
+  guint s;
+
+  if (size < 1 || size > g->max)
+    return;
+  g->ns[size] = g->ns[size] > 0 ?
+      (1 - GOVERNOR_ALPHA) * g->ns[size] + GOVERNOR_ALPHA * per : per;
+  for (s = 1; s <= g->max; s++)
+    if (g->ns[s] > 0 && (g->ns[g->best] <= 0 || g->ns[s] < g->ns[g->best]))
+      g->best = s;
+}
+
+/* ---- the workers ---- */
+
+/* The next client in the rotation with a pending job and none running. */
+static GstEffnetClient *
+next_client_locked (GstEffnetShared * shared)
+{
+  guint n = shared->clients->len, i;
+
+  for (i = 0; i < n; i++) {
+    guint at = (shared->next + i) % n;
+    GstEffnetClient *c = g_ptr_array_index (shared->clients, at);
+
+    if (c->pending != NULL && c->running == NULL) {
+      shared->next = (at + 1) % n;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+/* Waits for a job this worker may start; NULL when the model quits. */
+static GstEffnetJob *
+take_job_locked (Worker * w, GstEffnetClient ** client, guint * threads,
+    gboolean * lone)
+{
+  GstEffnetShared *shared = w->shared;
+
+  for (;;) {
+    GstEffnetClient *c;
+    guint free;
+
+    if (shared->quit)
+      return NULL;
+    free = shared->threads - MIN (shared->cores_busy, shared->threads);
+    /* a lone job waits for worker 0, which can run it as a team */
+    if (free > 0 && shared->pending > 0 && (w->index == 0 ||
+            shared->pending > 1 || shared->workers[0].busy) &&
+        (c = next_client_locked (shared)) != NULL) {
+      GstEffnetJob *job = c->pending;
+
+      c->pending = NULL;
+      c->running = job;
+      shared->pending--;
+      *lone = shared->running == 0 && shared->pending == 0;
+      if (w->index != 0)
+        *threads = 1;
+      else if (*lone)
+        *threads = governor_choose (&shared->governor, free);
+      else
+        *threads = MAX (1, free / (shared->pending + 1));
+      shared->running++;
+      shared->cores_busy += *threads;
+      shared->starts++;
+      w->busy = TRUE;
+      *client = c;
+      return job;
+    }
+    g_cond_wait (&shared->wake, &shared->lock);
+  }
+}
+
+static void
+run_job (Worker * w, GstEffnetJob * job, guint threads)
+{
+  GstEffnetShared *shared = w->shared;
   GstClockTime start = gst_util_get_timestamp ();
 
   if (shared->test_delay_ms > 0)
     g_usleep ((gulong) shared->test_delay_ms * 1000);
   job->err[0] = '\0';
-  if (!fit_workspace (shared, job->n, job->err, sizeof job->err))
+  job->threads = threads;
+  if (!fit_workspace (w, job->n, job->err, sizeof job->err)) {
     job->rc = -1;
-  else if (job->prep != NULL)
-    job->rc = effnet_forward_prep (shared->model, shared->ws, job->prep,
-        job->logits, job->err, sizeof job->err);
-  else
-    job->rc = effnet_forward (shared->model, shared->ws, job->input, job->n,
-        job->logits, job->err, sizeof job->err);
+  } else {
+    effnet_workspace_use_threads (w->ws, (int) threads);
+    if (job->prep != NULL)
+      job->rc = effnet_forward_prep (shared->model, w->ws, job->prep,
+          job->logits, job->err, sizeof job->err);
+    else
+      job->rc = effnet_forward (shared->model, w->ws, job->input, job->n,
+          job->logits, job->err, sizeof job->err);
+  }
   job->forward_ns = (gint64) (gst_util_get_timestamp () - start);
-  GST_DEBUG ("forward: %d image(s) in one batch, %" G_GINT64_FORMAT
-      " ns, model %s", job->n, job->forward_ns, shared->name);
+  GST_DEBUG ("forward: %d image(s) in one batch, %u thread(s), worker %u, %"
+      G_GINT64_FORMAT " ns, model %s", job->n, threads, w->index,
+      job->forward_ns, shared->name);
+}
 
-  if (job->done_func)
-    job->done_func (job, job->user_data);
-
+/* Marks a job done and wakes its waiters (it is the last thing done with a
+ * job: its owner may free it then). */
+static void
+job_set_done (GstEffnetJob * job)
+{
   g_mutex_lock (&job->lock);
   job->done = TRUE;
   g_cond_broadcast (&job->cond);
   g_mutex_unlock (&job->lock);
 }
 
-/* The only thread that calls effnet_forward for this model, so the OpenMP
- * team libgomp creates for it is the one pool every element shares. */
+/* Each worker takes jobs from the rotation; worker 0 is the only one that
+ * runs OpenMP teams, so libgomp keeps one pool of team threads per model
+ * (and counts no more threads than the cores it may use). */
 static gpointer
-model_thread (gpointer data)
+worker_thread (gpointer data)
 {
-  GstEffnetShared *shared = data;
+  Worker *w = data;
+  GstEffnetShared *shared = w->shared;
 
+  g_mutex_lock (&shared->lock);
   for (;;) {
-    GstEffnetJob *job = g_async_queue_pop (shared->queue);
+    GstEffnetClient *client = NULL;
+    guint threads = 1;
+    gboolean lone = FALSE;
+    guint64 started;
+    GstEffnetJob *job = take_job_locked (w, &client, &threads, &lone);
 
-    if (job->quit)
+    if (job == NULL)
       break;
-    run_job (shared, job);
+    started = shared->starts;
+    g_mutex_unlock (&shared->lock);
+
+    run_job (w, job, threads);
+    if (job->done_func)
+      job->done_func (job, job->user_data);
+
+    g_mutex_lock (&shared->lock);
+    /* alone from start to end: a fair time for its team size */
+    if (w->index == 0 && lone && job->rc == 0 && shared->starts == started)
+      governor_record (&shared->governor, threads, job->n, job->forward_ns);
+    shared->running--;
+    shared->cores_busy -= threads;
+    w->busy = FALSE;
+    /* done, and out of `running`, together: a client that finds nothing
+     * running may free its jobs at once */
+    client->running = NULL;
+    job_set_done (job);
+    g_cond_broadcast (&shared->wake);
   }
+  g_mutex_unlock (&shared->lock);
   return NULL;
 }
 
@@ -194,29 +391,44 @@ shared_new (const gchar * key, const gchar * name, guint num_threads)
   shared->users = 1;
   shared->loading = TRUE;
   shared->num_threads = num_threads;
-  shared->ws_limit = GST_EFFNET_SHARED_MAX_BATCH;
   g_cond_init (&shared->loaded);
+  g_mutex_init (&shared->lock);
+  g_cond_init (&shared->wake);
+  shared->clients = g_ptr_array_new ();
   return shared;
 }
 
 static void
 shared_free (GstEffnetShared * shared)
 {
-  if (shared->thread) {
-    GstEffnetJob quit = {.quit = TRUE };
+  guint i;
 
-    g_async_queue_push (shared->queue, &quit);
-    g_thread_join (shared->thread);
-  }
-  if (shared->queue)
-    g_async_queue_unref (shared->queue);
-  effnet_workspace_free (shared->ws);
+  g_mutex_lock (&shared->lock);
+  shared->quit = TRUE;
+  g_cond_broadcast (&shared->wake);
+  g_mutex_unlock (&shared->lock);
+  for (i = 0; i < shared->n_workers; i++)
+    g_thread_join (shared->workers[i].thread);
+  for (i = 0; shared->workers != NULL && i < shared->threads; i++)
+    effnet_workspace_free (shared->workers[i].ws);
+  g_free (shared->workers);
+  g_free (shared->governor.ns);
+  g_ptr_array_unref (shared->clients);
+  g_mutex_clear (&shared->lock);
+  g_cond_clear (&shared->wake);
   effnet_model_free (shared->model);
   g_clear_error (&shared->error);
   g_cond_clear (&shared->loaded);
   g_free (shared->key);
   g_free (shared->name);
   g_free (shared);
+}
+
+/* 0 = every core this process may run on */
+static guint
+num_threads_resolved (guint num_threads)
+{
+  return num_threads > 0 ? num_threads : MAX (1, g_get_num_processors ());
 }
 
 static void
@@ -241,6 +453,7 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
   char err[EFFNET_ERRLEN];
   const gchar *delay;
   GError *thread_err = NULL;
+  guint i;
 
   test_load_delay (path);
   effnet_options_init (&opt);
@@ -252,27 +465,41 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
         GST_RESOURCE_ERROR_SETTINGS : GST_RESOURCE_ERROR_NOT_FOUND, "%s", err);
     return FALSE;
   }
-  /* One image (full frames) until a job asks for more: planned now, so a
-   * model whose activations cannot be planned fails here, at start. */
-  if (!fit_workspace (shared, 1, err, sizeof err)) {
+  /* Planned now for worker 0 (the largest: a team's), so a model whose
+   * activations cannot be planned fails here, at start; the other workers
+   * make theirs when they first run a job. */
+  shared->threads = num_threads_resolved (shared->num_threads);
+  shared->workers = g_new0 (Worker, shared->threads);
+  for (i = 0; i < shared->threads; i++) {
+    shared->workers[i].shared = shared;
+    shared->workers[i].index = i;
+    shared->workers[i].ws_limit = GST_EFFNET_SHARED_MAX_BATCH;
+  }
+  if (!fit_workspace (&shared->workers[0], 1, err, sizeof err)) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NO_SPACE_LEFT,
         "%s", err);
     return FALSE;
   }
-  shared->threads = (guint) effnet_workspace_threads (shared->ws);
+  shared->threads = (guint) effnet_workspace_threads (shared->workers[0].ws);
+  governor_init (&shared->governor, shared->threads);
 
   delay = g_getenv (TEST_DELAY_ENV);
   if (delay != NULL)
     shared->test_delay_ms = (guint) g_ascii_strtoull (delay, NULL, 10);
 
-  shared->queue = g_async_queue_new ();
-  shared->thread = g_thread_try_new ("effnet-model", model_thread, shared,
-      &thread_err);
-  if (shared->thread == NULL) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-        "Could not start the inference thread: %s.", thread_err->message);
-    g_clear_error (&thread_err);
-    return FALSE;
+  for (i = 0; i < shared->threads; i++) {
+    gchar *name = g_strdup_printf ("effnet-model-%u", i);
+
+    shared->workers[i].thread = g_thread_try_new (name, worker_thread,
+        &shared->workers[i], &thread_err);
+    g_free (name);
+    if (shared->workers[i].thread == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+          "Could not start the inference threads: %s.", thread_err->message);
+      g_clear_error (&thread_err);
+      return FALSE;
+    }
+    shared->n_workers++;
   }
   return TRUE;
 }
@@ -473,13 +700,88 @@ gst_effnet_job_reserve (GstEffnetJob * job, int n, gboolean input)
   return grow (&job->logits, &job->capacity, (gsize) n, job->classes);
 }
 
-void
-gst_effnet_shared_submit (GstEffnetShared * shared, GstEffnetJob * job)
+GstEffnetClient *
+gst_effnet_client_new (GstEffnetShared * shared)
 {
+  GstEffnetClient *client = g_new0 (GstEffnetClient, 1);
+
+  client->shared = shared;
+  g_mutex_lock (&shared->lock);
+  g_ptr_array_add (shared->clients, client);
+  g_mutex_unlock (&shared->lock);
+  return client;
+}
+
+GstEffnetJob *
+gst_effnet_client_withdraw (GstEffnetClient * client)
+{
+  GstEffnetShared *shared = client->shared;
+  GstEffnetJob *job;
+
+  g_mutex_lock (&shared->lock);
+  job = g_steal_pointer (&client->pending);
+  if (job != NULL)
+    shared->pending--;
+  g_mutex_unlock (&shared->lock);
+  if (job != NULL)
+    job_set_done (job);
+  return job;
+}
+
+GstEffnetJob *
+gst_effnet_client_submit (GstEffnetClient * client, GstEffnetJob * job)
+{
+  GstEffnetShared *shared = client->shared;
+  GstEffnetJob *replaced;
+
   g_mutex_lock (&job->lock);
   job->done = FALSE;
   g_mutex_unlock (&job->lock);
-  g_async_queue_push (shared->queue, job);
+
+  g_mutex_lock (&shared->lock);
+  replaced = client->pending;
+  client->pending = job;
+  if (replaced == NULL)
+    shared->pending++;
+  g_cond_broadcast (&shared->wake);
+  g_mutex_unlock (&shared->lock);
+
+  if (replaced != NULL)
+    job_set_done (replaced);
+  return replaced;
+}
+
+void
+gst_effnet_client_free (GstEffnetClient * client)
+{
+  GstEffnetShared *shared;
+  GstEffnetJob *running;
+  guint i;
+
+  if (client == NULL)
+    return;
+  shared = client->shared;
+  gst_effnet_client_withdraw (client);
+  g_mutex_lock (&shared->lock);
+  running = client->running;
+  g_mutex_unlock (&shared->lock);
+  /* the worker marks the job done as it clears `running` (both with the
+   * lock), and touches it no more */
+  if (running != NULL)
+    gst_effnet_job_wait (running);
+  g_mutex_lock (&shared->lock);
+  for (i = 0; i < shared->clients->len; i++) {
+    if (g_ptr_array_index (shared->clients, i) == client) {
+      g_ptr_array_remove_index (shared->clients, i);
+      if (shared->next > i)
+        shared->next--;
+      if (shared->next >= shared->clients->len)
+        shared->next = 0;
+      break;
+    }
+  }
+  g_mutex_unlock (&shared->lock);
+  g_free (client);
 }
 
 void

@@ -1,22 +1,35 @@
 /* effnetshared.h — one loaded EfficientNet per weights file per process, and
- * one inference thread per loaded model.
+ * the workers that run every element's jobs on it.
  *
  * Every efficientnet element that names the same weights (the same weights
  * file and config.json, resolved, unchanged since; same variant and padding)
  * gets the same GstEffnetShared: the model is loaded once, without holding
  * the table's lock (elements asking for a model being loaded wait for that
- * load only), and freed when the last element releases it. Each shared model
- * owns one thread that runs every forward pass of every element using it,
- * with one EffnetWorkspace, made for one image and grown to the largest job
- * (up to GST_EFFNET_SHARED_MAX_BATCH images); libgomp keeps one thread team
- * per calling thread, so all the OpenMP work of that model runs in one pool
- * however many elements use it.
+ * load only), and freed when the last element releases it.
  *
- * Elements hand work to the thread as a GstEffnetJob: n normalized images, or
- * a frame path plan (EffnetPrep) whose frames the inference threads prepare
- * themselves, in; n rows of logits out. A job is owned by its element; it is
- * in the thread's queue or being run from gst_effnet_shared_submit() until it
- * is done.
+ * Scheduling. Each element is a client of the model with at most one pending
+ * job (submitting another replaces it: an async element's newest due frame
+ * takes the place of an older one not yet started) and at most one job being
+ * run. The model has one worker thread per core it may use (num-threads);
+ * free workers take pending jobs round robin over the clients, so no stream
+ * waits behind another's backlog and no core idles while a stream has a job:
+ *  - a lone job (nothing else pending) runs on worker 0 as one OpenMP team
+ *    of the free cores, as many as the governor allows (below);
+ *  - while several jobs are pending they run side by side, one thread each —
+ *    no barriers between them, so a descheduled thread slows only its own
+ *    job;
+ *  - jobs never take more threads than there are free cores.
+ * The governor times worker 0's lone jobs per team size (an average per
+ * image) and uses the fastest, trying a neighbouring size now and then
+ * (more rarely the slower it measured): when other processes take the
+ * cores, a team that waits for a descheduled member at every layer is
+ * slower than one thread, and the model then runs one.
+ *
+ * Elements hand work to it as a GstEffnetJob: n normalized images, or a frame
+ * path plan (EffnetPrep, planned for gst_effnet_shared_get_threads()
+ * threads) whose frames the inference threads prepare themselves, in; n rows
+ * of logits out. A job belongs to its element; from submission until it is
+ * done (or taken back) the model owns it.
  */
 #ifndef __GST_EFFNET_SHARED_H__
 #define __GST_EFFNET_SHARED_H__
@@ -32,6 +45,7 @@ G_BEGIN_DECLS
 #define GST_EFFNET_SHARED_MAX_BATCH 16
 
 typedef struct _GstEffnetShared GstEffnetShared;
+typedef struct _GstEffnetClient GstEffnetClient;
 typedef struct _GstEffnetJob GstEffnetJob;
 
 /* Called on the model thread once the forward pass is over (rc and logits
@@ -47,9 +61,12 @@ struct _GstEffnetJob
   int n;
   GstEffnetJobDoneFunc done_func;
   gpointer user_data;
+  guint64 frame;                /* the element's: which frame, what it cost */
+  guint64 pre_ns;
 
-  /* set by the model thread */
+  /* set by the worker that ran it */
   gint64 forward_ns;            /* monotonic time of effnet_forward */
+  guint threads;                /* it ran on */
   int rc;                       /* 0, or -1 with err filled */
   char err[EFFNET_ERRLEN];
 
@@ -57,7 +74,6 @@ struct _GstEffnetJob
   gsize capacity;               /* results `logits` can hold */
   gsize input_capacity;         /* images `input` can hold */
   gsize image_floats, classes;
-  gboolean quit;
   gboolean done;
   GMutex lock;
   GCond cond;
@@ -70,16 +86,30 @@ void gst_effnet_shared_release (GstEffnetShared * shared);
 const EffnetModel *gst_effnet_shared_get_model (GstEffnetShared * shared);
 const EffnetInfo *gst_effnet_shared_get_info (GstEffnetShared * shared);
 guint gst_effnet_shared_get_users (GstEffnetShared * shared);
-/* Threads the model's inference runs on (resolved: never 0). */
+/* Cores the model's inference may use (resolved: never 0): its workers, and
+ * the largest team. */
 guint gst_effnet_shared_get_threads (GstEffnetShared * shared);
+
+/* A place in the model's rotation, for one element. */
+GstEffnetClient *gst_effnet_client_new (GstEffnetShared * shared);
+/* Takes back a pending job, waits for the one being run, leaves the
+ * rotation. */
+void gst_effnet_client_free (GstEffnetClient * client);
 
 GstEffnetJob *gst_effnet_job_new (const EffnetInfo * info);
 void gst_effnet_job_free (GstEffnetJob * job);
 /* Room for n results (and n input images when `input`). */
 gboolean gst_effnet_job_reserve (GstEffnetJob * job, int n, gboolean input);
 
-/* Queue the job and return at once (its done_func reports completion). */
-void gst_effnet_shared_submit (GstEffnetShared * shared, GstEffnetJob * job);
+/* Makes `job` (done: never submitted, or finished) the client's pending job
+ * and returns at once (its done_func reports completion). A job still
+ * pending, not started, is replaced: it is returned, done and not run, for
+ * the caller to reuse; NULL when there was none. */
+GstEffnetJob *gst_effnet_client_submit (GstEffnetClient * client,
+    GstEffnetJob * job);
+/* The client's pending job, taken back before any worker started it (done,
+ * not run), or NULL. */
+GstEffnetJob *gst_effnet_client_withdraw (GstEffnetClient * client);
 /* Block until a submitted job is done. */
 void gst_effnet_job_wait (GstEffnetJob * job);
 /* Whether the last submitted job is done (TRUE for a job never submitted). */

@@ -177,11 +177,11 @@ struct _GstEfficientNet
   int *top;
 
   /* stream state, streaming thread */
-  GstEffnetJob *job;
+  GstEffnetClient *client;      /* our place in the shared model's rotation */
+  GstEffnetJob *job;            /* sync and ROI jobs; async: one of jobs[] */
+  GstEffnetJob *jobs[2];        /* async: one pending, one running at most */
   guint64 frame_count;
   guint64 next_due;
-  guint64 job_frame;            /* frame of the async job in flight */
-  guint64 job_pre_ns;
   guint64 roi_frame;            /* last frame whose ROIs were classified */
   guint64 roi_ns;
   gboolean warned_max_rois;
@@ -486,8 +486,12 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
   self->probs = g_new (float, self->classes);
   self->top = g_new (int, self->classes);
   self->result.logits = g_new0 (float, self->classes);
-  self->job = gst_effnet_job_new (info);
-  if (!gst_effnet_job_reserve (self->job, 1, TRUE)) {
+  self->jobs[0] = gst_effnet_job_new (info);
+  self->jobs[1] = gst_effnet_job_new (info);
+  self->job = self->jobs[0];
+  self->client = gst_effnet_client_new (self->shared);
+  if (!gst_effnet_job_reserve (self->jobs[0], 1, TRUE) ||
+      !gst_effnet_job_reserve (self->jobs[1], 1, TRUE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("Not enough memory for the model's input."), (NULL));
     return FALSE;
@@ -782,13 +786,24 @@ update_latency (GstEfficientNet * self, GstClockTime spent)
   }
 }
 
+/* Before a sync job: no async job of ours pending or running (the mode can
+ * change while playing; jobs[0] is the sync job). */
+static void
+settle_jobs (GstEfficientNet * self)
+{
+  gst_effnet_client_withdraw (self->client);
+  gst_effnet_job_wait (self->jobs[0]);
+  gst_effnet_job_wait (self->jobs[1]);
+}
+
 static gboolean
 run_job (GstEfficientNet * self)
 {
   GstEffnetJob *job = self->job;
 
+  settle_jobs (self);
   job->done_func = NULL;
-  gst_effnet_shared_submit (self->shared, job);
+  gst_effnet_client_submit (self->client, job);
   gst_effnet_job_wait (job);
   if (job->rc != 0) {
     gchar *text = sentence (job->err);
@@ -831,8 +846,7 @@ async_done (GstEffnetJob * job, gpointer user_data)
   GstEfficientNet *self = user_data;
 
   if (job->rc == 0) {
-    store_result (self, job->logits, self->job_frame,
-        self->job_pre_ns + job->forward_ns);
+    store_result (self, job->logits, job->frame, job->pre_ns + job->forward_ns);
     return;
   }
   g_mutex_lock (&self->result_lock);
@@ -842,25 +856,35 @@ async_done (GstEffnetJob * job, gpointer user_data)
 }
 
 /* Async: the frame leaves before its inference, so it is prepared here, on
- * this thread, into the job's own input. */
+ * this thread, into the input of a job of ours that the model does not hold:
+ * the pending one, taken back (this newer frame replaces it), or the one
+ * not running. */
 static GstFlowReturn
 classify_async (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
 {
   GstClockTime start = gst_util_get_timestamp ();
+  GstEffnetJob *job = gst_effnet_client_withdraw (self->client);
   char err[EFFNET_ERRLEN];
 
+  if (job != NULL)
+    GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " replaces pending "
+        "frame %" G_GUINT64_FORMAT, index, job->frame);
+  else
+    job = gst_effnet_job_is_done (self->jobs[0]) ? self->jobs[0] :
+        self->jobs[1];
   if (!plan_frame (self, frame, NULL, 1, 1))
     return GST_FLOW_ERROR;
-  if (effnet_prep_run (self->prep, self->job->input, err, sizeof err) != 0) {
+  if (effnet_prep_run (self->prep, job->input, err, sizeof err) != 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("%s", err), (NULL));
     return GST_FLOW_ERROR;
   }
-  self->job_frame = index;
-  self->job_pre_ns = gst_util_get_timestamp () - start;
-  self->job->n = 1;
-  self->job->done_func = async_done;
-  self->job->user_data = self;
-  gst_effnet_shared_submit (self->shared, self->job);
+  job->frame = index;
+  job->pre_ns = gst_util_get_timestamp () - start;
+  job->n = 1;
+  job->prep = NULL;
+  job->done_func = async_done;
+  job->user_data = self;
+  gst_effnet_client_submit (self->client, job);
   return GST_FLOW_OK;
 }
 
@@ -893,9 +917,9 @@ classify_full_frame (GstEfficientNet * self, GstVideoFrame * frame,
 
   if (async && report_async_error (self))
     return GST_FLOW_ERROR;
-  /* async: a frame that finds the model busy is not classified; the next
-   * frame is still due */
-  if (due && (!async || gst_effnet_job_is_done (self->job))) {
+  /* async: a due frame becomes our pending job, replacing an older one the
+   * model has not started */
+  if (due) {
     ret = async ? classify_async (self, frame, index) :
         classify_sync (self, frame, index);
     self->next_due = index + fs->interval;
@@ -1209,13 +1233,15 @@ release_model (GstEfficientNet * self)
 {
   GstEffnetShared *shared;
 
-  /* an async job still references our buffers */
-  if (self->job != NULL) {
-    if (!gst_effnet_job_is_done (self->job))
-      GST_DEBUG_OBJECT (self, "stopping: waiting for the job in flight");
-    gst_effnet_job_wait (self->job);
-  }
-  g_clear_pointer (&self->job, gst_effnet_job_free);
+  /* an async job still references our buffers: leave the rotation, taking
+   * back a pending job and waiting for one being run */
+  if (self->client != NULL && (!gst_effnet_job_is_done (self->jobs[0]) ||
+          !gst_effnet_job_is_done (self->jobs[1])))
+    GST_DEBUG_OBJECT (self, "stopping: waiting for the job in flight");
+  g_clear_pointer (&self->client, gst_effnet_client_free);
+  self->job = NULL;
+  g_clear_pointer (&self->jobs[0], gst_effnet_job_free);
+  g_clear_pointer (&self->jobs[1], gst_effnet_job_free);
   g_clear_pointer (&self->prep, effnet_prep_free);
   g_clear_pointer (&self->labels, g_strfreev);
   g_clear_pointer (&self->model_name, g_free);

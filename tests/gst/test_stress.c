@@ -993,6 +993,307 @@ GST_START_TEST (test_absurd_caps)
 
 GST_END_TEST;
 
+/* ---- scheduling on the shared model ---- */
+
+#define NO_FRAME G_MAXUINT64
+
+static guint64
+get_u64 (const GstStructure * s, const gchar * field)
+{
+  guint64 v = 0;
+
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
+  return v;
+}
+
+/* Waits until the log has `count` lines holding `text`. */
+static gboolean
+wait_log (const gchar * text, guint count, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+
+  while (log_count (text) < count) {
+    if (g_get_monotonic_time () > end)
+      return FALSE;
+    g_usleep (1000);
+  }
+  return TRUE;
+}
+
+static GstHarness *
+sched_harness (const gchar * props, GstVideoInfo * info)
+{
+  gchar *desc = g_strdup_printf ("efficientnet weights=%s attach-logits=true "
+      "%s", small, props);
+  GstHarness *h = gst_harness_new_parse (desc);
+
+  g_free (desc);
+  harness_caps (h, info, "RGB", 48, 40);
+  return h;
+}
+
+/* An async element's newest due frame replaces its pending job: with the one
+ * worker busy on another element's job, frames 0..5 pushed one after the
+ * other leave frame 0 running and frame 5 pending (1..4 replaced, never
+ * run), and the next result is frame 5's. */
+GST_START_TEST (test_schedule_replace)
+{
+  GstVideoInfo info, binfo;
+  GstHarness *a, *b;
+  GstBuffer *out;
+  guint i, replaced;
+
+  g_setenv ("EFFNET_GST_TEST_DELAY_MS", "300", TRUE);
+  watchdog_start ("the replacement test", 300);
+  log_start ();
+  b = sched_harness ("mode=async num-threads=1", &binfo);
+  a = sched_harness ("mode=async num-threads=1", &info);
+  gst_buffer_unref (gst_harness_push_and_pull (b, make_frame (b, &binfo, 99,
+              0)));
+  for (i = 0; i <= 5; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (a, make_frame (a, &info, i,
+                i * GST_SECOND / 30)));
+  /* b's job and a's frame 5 (and frame 0 only if b's job ended while the
+   * six frames were pushed) */
+  replaced = log_count ("replaces pending frame");
+  fail_unless (replaced >= 4, "%u replacements", replaced);
+  fail_unless (wait_log ("forward: ", 2, 120), "%u jobs ran",
+      log_count ("forward: "));
+  g_usleep (G_USEC_PER_SEC / 2);
+  fail_unless_equals_int (log_count ("forward: "), 2 + (replaced == 4));
+  out = gst_harness_push_and_pull (a, make_frame (a, &info, 6,
+          6 * GST_SECOND / 30));
+  fail_unless_equals_uint64 (get_u64 (frame_meta (out), "source-frame"), 5);
+  gst_buffer_unref (out);
+  gst_harness_teardown (a);
+  gst_harness_teardown (b);
+  log_stop ();
+  watchdog_stop ();
+  g_unsetenv ("EFFNET_GST_TEST_DELAY_MS");
+}
+
+GST_END_TEST;
+
+#define SCHED_ASYNC 3
+#define SCHED_CLIENTS (SCHED_ASYNC + 1)
+#define SCHED_SECONDS 2
+#define SCHED_DELAY_MS 25
+
+/* One element fed from its own thread: async ones a frame every 5 ms (a
+ * pending job always waiting), the sync one back to back. Each frame's
+ * content is its element's and number's own (seed), so results can be
+ * checked against the frame they name. */
+typedef struct
+{
+  GstHarness *h;
+  GstVideoInfo info;
+  gboolean sync;
+  guint index;
+  gint64 end;
+  guint pushed;
+  GHashTable *classified;       /* source-frame -> its logits (GValue copy) */
+  guint wrong_sync;             /* sync frames not carrying their own result */
+} SchedClient;
+
+static guint
+sched_seed (const SchedClient * c, guint64 frame)
+{
+  return c->index * 100000 + (guint) frame;
+}
+
+static gpointer
+sched_feed (gpointer data)
+{
+  SchedClient *c = data;
+
+  while (g_get_monotonic_time () < c->end) {
+    guint n = c->pushed++;
+    GstBuffer *out = gst_harness_push_and_pull (c->h, make_frame (c->h,
+            &c->info, sched_seed (c, n), n * GST_SECOND / 30));
+    const GstStructure *s;
+    guint64 source;
+
+    fail_unless (out != NULL);
+    s = frame_meta (out);
+    source = get_u64 (s, "source-frame");
+    if (c->sync && source != n)
+      c->wrong_sync++;
+    if (source != NO_FRAME && !g_hash_table_contains (c->classified,
+            GUINT_TO_POINTER ((guint) source))) {
+      GValue *v = g_new0 (GValue, 1);
+
+      g_value_init (v, GST_TYPE_ARRAY);
+      g_value_copy (gst_structure_get_value (s, "logits"), v);
+      g_hash_table_insert (c->classified, GUINT_TO_POINTER ((guint) source),
+          v);
+    }
+    gst_buffer_unref (out);
+    if (!c->sync)
+      g_usleep (5000);
+  }
+  return NULL;
+}
+
+static void
+value_free (gpointer v)
+{
+  g_value_unset (v);
+  g_free (v);
+}
+
+/* Several elements on one model with one worker, three async and one sync,
+ * each always with a job due: the worker takes them in turn, so each gets
+ * the same number of inferences (within two), the sync one too; it is never
+ * idle while one waits; and every result an element carries is that
+ * element's own frame's, as a sync element given the same frame computes
+ * it. */
+GST_START_TEST (test_schedule_rotation)
+{
+  SchedClient c[SCHED_CLIENTS];
+  GThread *threads[SCHED_CLIENTS];
+  GstHarness *check;
+  GstVideoInfo cinfo;
+  gint64 start;
+  guint i, least = G_MAXUINT, most = 0, total = 0;
+  gdouble seconds;
+
+  g_setenv ("EFFNET_GST_TEST_DELAY_MS", G_STRINGIFY (SCHED_DELAY_MS), TRUE);
+  watchdog_start ("the rotation test", 300);
+  for (i = 0; i < SCHED_CLIENTS; i++) {
+    c[i] = (SchedClient) {
+    0};
+    c[i].index = i;
+    c[i].sync = i == SCHED_ASYNC;
+    c[i].h = sched_harness (c[i].sync ? "mode=sync num-threads=1" :
+        "mode=async num-threads=1", &c[i].info);
+    c[i].classified = g_hash_table_new_full (NULL, NULL, NULL, value_free);
+    /* negotiated and loaded before the clock starts */
+    gst_buffer_unref (gst_harness_push_and_pull (c[i].h, make_frame (c[i].h,
+                &c[i].info, 7, 0)));
+    g_hash_table_remove_all (c[i].classified);
+  }
+  /* everyone's warm-up job is over before the count starts */
+  g_usleep (SCHED_CLIENTS * SCHED_DELAY_MS * 2000);
+  start = g_get_monotonic_time ();
+  for (i = 0; i < SCHED_CLIENTS; i++) {
+    c[i].pushed = 1;
+    c[i].end = start + SCHED_SECONDS * G_TIME_SPAN_SECOND;
+    threads[i] = g_thread_new ("feed", sched_feed, &c[i]);
+  }
+  for (i = 0; i < SCHED_CLIENTS; i++)
+    g_thread_join (threads[i]);
+  seconds = seconds_since (start);
+
+  for (i = 0; i < SCHED_CLIENTS; i++) {
+    guint n = g_hash_table_size (c[i].classified);
+
+    g_hash_table_remove (c[i].classified, GUINT_TO_POINTER (0));
+    GST_INFO ("element %u (%s): %u frames, %u classified", i,
+        c[i].sync ? "sync" : "async", c[i].pushed - 1, n);
+    least = MIN (least, n);
+    most = MAX (most, n);
+    total += n;
+    fail_unless_equals_int (c[i].wrong_sync, 0);
+  }
+  fail_unless (most - least <= 2, "unfair: %u to %u inferences per element "
+      "in %.1f s", least, most, seconds);
+  /* jobs of SCHED_DELAY_MS + a forward pass, back to back */
+  fail_unless (total >= 0.5 * seconds * 1000 / SCHED_DELAY_MS, "the worker "
+      "idled: %u inferences in %.1f s of %d ms jobs", total, seconds,
+      SCHED_DELAY_MS);
+
+  /* every result is its element's frame's: a sync element recomputes a few
+   * of each (one worker thread, as above: the same arithmetic) */
+  g_unsetenv ("EFFNET_GST_TEST_DELAY_MS");
+  check = sched_harness ("mode=sync num-threads=1", &cinfo);
+  for (i = 0; i < SCHED_CLIENTS; i++) {
+    GHashTableIter iter;
+    gpointer key, value;
+    guint checked = 0;
+
+    g_hash_table_iter_init (&iter, c[i].classified);
+    while (g_hash_table_iter_next (&iter, &key, &value) && checked < 3) {
+      guint64 frame = GPOINTER_TO_UINT (key);
+      GstBuffer *out = gst_harness_push_and_pull (check, make_frame (check,
+              &cinfo, sched_seed (&c[i], frame), (checked + 1) * GST_SECOND));
+      const GValue *ref = gst_structure_get_value (frame_meta (out), "logits");
+      guint k;
+
+      fail_unless_equals_int (gst_value_array_get_size (ref),
+          gst_value_array_get_size (value));
+      for (k = 0; k < gst_value_array_get_size (ref); k++)
+        fail_unless (g_value_get_float (gst_value_array_get_value (ref, k)) ==
+            g_value_get_float (gst_value_array_get_value (value, k)),
+            "element %u frame %" G_GUINT64_FORMAT " class %u: its result is "
+            "not its frame's", i, frame, k);
+      gst_buffer_unref (out);
+      checked++;
+    }
+    fail_unless (checked > 0, "element %u got no result", i);
+  }
+  gst_harness_teardown (check);
+  for (i = 0; i < SCHED_CLIENTS; i++) {
+    gst_harness_teardown (c[i].h);
+    g_hash_table_unref (c[i].classified);
+  }
+  watchdog_stop ();
+}
+
+GST_END_TEST;
+
+/* num-threads=2: a lone job runs as one team of both threads on worker 0;
+ * while several elements have jobs pending they run side by side, one
+ * thread each, on both workers. */
+GST_START_TEST (test_schedule_workers)
+{
+  SchedClient c[SCHED_ASYNC];
+  GThread *threads[SCHED_ASYNC];
+  gint64 start;
+  guint i;
+
+  /* read when the model loads */
+  g_setenv ("EFFNET_GST_TEST_DELAY_MS", "10", TRUE);
+  watchdog_start ("the workers test", 300);
+  log_start ();
+  for (i = 0; i < SCHED_ASYNC; i++) {
+    c[i] = (SchedClient) {
+    0};
+    c[i].index = i;
+    c[i].h = sched_harness ("mode=async num-threads=2", &c[i].info);
+    c[i].classified = g_hash_table_new_full (NULL, NULL, NULL, value_free);
+  }
+  /* one element alone: its jobs are lone jobs */
+  for (i = 0; i < 4; i++) {
+    gst_buffer_unref (gst_harness_push_and_pull (c[0].h, make_frame (c[0].h,
+                &c[0].info, i, i * GST_SECOND / 30)));
+    fail_unless (wait_log ("forward: ", i + 1, 60));
+  }
+  fail_unless (log_count ("2 thread(s), worker 0") >= 1, "no team: %u "
+      "lone jobs on two threads", log_count ("2 thread(s), worker 0"));
+  /* three, with jobs waiting: side by side */
+  start = g_get_monotonic_time ();
+  for (i = 0; i < SCHED_ASYNC; i++) {
+    c[i].pushed = 10;
+    c[i].end = start + G_TIME_SPAN_SECOND;
+    threads[i] = g_thread_new ("feed", sched_feed, &c[i]);
+  }
+  for (i = 0; i < SCHED_ASYNC; i++)
+    g_thread_join (threads[i]);
+  fail_unless (log_count ("1 thread(s), worker 1") >= 5, "%u jobs on worker 1",
+      log_count ("1 thread(s), worker 1"));
+  fail_unless (log_count ("1 thread(s), worker 0") >= 5, "%u single-thread "
+      "jobs on worker 0", log_count ("1 thread(s), worker 0"));
+  g_unsetenv ("EFFNET_GST_TEST_DELAY_MS");
+  for (i = 0; i < SCHED_ASYNC; i++) {
+    gst_harness_teardown (c[i].h);
+    g_hash_table_unref (c[i].classified);
+  }
+  log_stop ();
+  watchdog_stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 stress_suite (void)
 {
@@ -1005,6 +1306,9 @@ stress_suite (void)
   tcase_add_test (tc, test_shared_pipelines);
   tcase_add_test (tc, test_roi_storm);
   tcase_add_test (tc, test_absurd_caps);
+  tcase_add_test (tc, test_schedule_replace);
+  tcase_add_test (tc, test_schedule_rotation);
+  tcase_add_test (tc, test_schedule_workers);
   suite_add_tcase (s, tc);
   return s;
 }
