@@ -187,9 +187,37 @@ def case_camera(ctx):
     print("camera: --dry-run pipeline ran (videotestsrc is-live=true, fakesink)")
 
 
+def case_mosaic(ctx):
+    Gst = ctx.Gst
+    for e, pkg in (("efficientnetoverlay", "the plugin built with Pango/Cairo development files"),
+                   ("compositor", "gstreamer1.0-plugins-base"), ("h264parse", "gstreamer1.0-plugins-bad")):
+        if not ctx.has(e):
+            skip("no %s (%s)" % (e, pkg))
+    if not (ctx.has("x264enc") or ctx.has("openh264enc")):
+        skip("no H.264 encoder (x264enc: gstreamer1.0-plugins-ugly)")
+    out = os.path.join(ctx.work, "mosaic.mp4")
+    env = ctx.env
+    ctx.env = dict(env, GST_DEBUG="efficientnet:4", GST_DEBUG_NO_COLOR="1")
+    try:
+        _, err = ctx.run([ctx.script("mosaic.sh"), "--weights", ctx.weights, "--test-sources", "4",
+                          "--tile", "160x120", "--frames", str(FRAMES), "--out", out])
+    finally:
+        ctx.env = env
+    check(err.count("loading model") == 1 and err.count("sharing model") == 3,
+          "not one shared model: %d loads, %d shares" % (err.count("loading model"), err.count("sharing model")))
+    check("4 input(s) in a 2x2 grid" in err, "no grid line: %r" % err[-2000:])
+    caps = []
+    ctx.gst_run("filesrc location=%s ! qtdemux ! fakesink name=s" % out, "s",
+                lambda pad, info: caps.append(pad.get_current_caps().to_string()) or Gst.PadProbeReturn.OK)
+    check(caps and caps[0].startswith("video/x-h264") and "width=(int)320" in caps[0] and
+          "height=(int)240" in caps[0], "MP4 stream caps: %r" % caps[:1])
+    check(FRAMES <= len(caps) <= 2 * FRAMES, "%d frames in the mosaic, %d per input" % (len(caps), FRAMES))
+    print("mosaic: %s holds %d H.264 frames of 320x240, one model shared by 4 elements" % (out, len(caps)))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["h264", "jsonl", "rtsp", "roi", "camera"])
+    ap.add_argument("case", choices=["h264", "jsonl", "rtsp", "roi", "camera", "mosaic"])
     ap.add_argument("--root", required=True)
     ap.add_argument("--tool", required=True)
     ap.add_argument("--weights", required=True)
