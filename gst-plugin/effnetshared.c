@@ -18,6 +18,14 @@ GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
  * that contains TEXT sleep MS milliseconds first, so tests can make one load
  * slow. */
 #define TEST_LOAD_DELAY_ENV "EFFNET_GST_TEST_LOAD_DELAY"
+/* Tuning: the most async frames of different elements one single-thread job
+ * runs as one batch (1: no batching), read when a model is loaded. */
+#define BATCH_ENV "EFFNET_GST_BATCH_MAX"
+
+/* Async full frames of several elements batched into one single-thread
+ * forward pass when more jobs wait than workers are free (see
+ * effnetshared.h): measured in bench/README.md, "Many streams". */
+#define DEFAULT_BATCH_MAX 4
 
 typedef struct _Worker Worker;
 
@@ -48,6 +56,8 @@ struct _Worker
   EffnetWorkspace *ws;          /* the worker's own */
   int ws_images;                /* batch ws was made for (0: none) */
   int ws_limit;                 /* largest batch to grow it to */
+  float *batch_input;           /* [batch_max][3][S][S], made at the first batch */
+  float *batch_logits;          /* [batch_max][classes] */
 };
 
 struct _GstEffnetClient
@@ -73,6 +83,7 @@ struct _GstEffnetShared
   guint num_threads;            /* as asked (0 = all cores) */
   guint threads;                /* resolved: cores to use, workers */
   guint test_delay_ms;
+  guint batch_max;              /* async frames per single-thread job, >= 1 */
   Worker *workers;
   guint n_workers;              /* started */
 
@@ -259,29 +270,47 @@ next_client_locked (GstEffnetShared * shared)
   return NULL;
 }
 
-/* Waits for a job this worker may start; NULL when the model quits. */
-static GstEffnetJob *
-take_job_locked (Worker * w, GstEffnetClient ** client, guint * threads,
-    gboolean * lone)
+/* A job other elements' async frames may join: one normalized image. */
+static gboolean
+batchable (const GstEffnetJob * job)
+{
+  return job->n == 1 && job->prep == NULL && job->input != NULL;
+}
+
+/* Takes the client's pending job into the worker's list. */
+static void
+take_locked (GstEffnetShared * shared, GstEffnetClient * c,
+    GstEffnetJob ** jobs, GstEffnetClient ** clients, guint * n)
+{
+  jobs[*n] = c->pending;
+  clients[*n] = c;
+  (*n)++;
+  c->running = c->pending;
+  c->pending = NULL;
+  shared->pending--;
+}
+
+/* Waits for jobs this worker may start: usually one; up to batch_max async
+ * frames of different elements when more jobs wait than workers are free
+ * to take them. 0 when the model quits. */
+static guint
+take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
+    guint * threads, gboolean * lone)
 {
   GstEffnetShared *shared = w->shared;
 
   for (;;) {
     GstEffnetClient *c;
-    guint free;
+    guint free, n = 0;
 
     if (shared->quit)
-      return NULL;
+      return 0;
     free = shared->threads - MIN (shared->cores_busy, shared->threads);
     /* a lone job waits for worker 0, which can run it as a team */
     if (free > 0 && shared->pending > 0 && (w->index == 0 ||
             shared->pending > 1 || shared->workers[0].busy) &&
         (c = next_client_locked (shared)) != NULL) {
-      GstEffnetJob *job = c->pending;
-
-      c->pending = NULL;
-      c->running = job;
-      shared->pending--;
+      take_locked (shared, c, jobs, clients, &n);
       *lone = shared->running == 0 && shared->pending == 0;
       if (w->index != 0)
         *threads = 1;
@@ -289,12 +318,20 @@ take_job_locked (Worker * w, GstEffnetClient ** client, guint * threads,
         *threads = governor_choose (&shared->governor, free);
       else
         *threads = MAX (1, free / (shared->pending + 1));
-      shared->running++;
+      /* more waiting than the other free cores can start: batch */
+      while (*threads == 1 && n < shared->batch_max && batchable (jobs[0]) &&
+          shared->pending > free - 1 && (c = next_client_locked (shared))
+          != NULL && batchable (c->pending))
+        take_locked (shared, c, jobs, clients, &n);
+      if (c != NULL && c->pending != NULL && !batchable (c->pending))
+        /* a client passed over for the batch stays first in the rotation */
+        shared->next = (shared->next + shared->clients->len - 1) %
+            shared->clients->len;
+      shared->running += n;
       shared->cores_busy += *threads;
       shared->starts++;
       w->busy = TRUE;
-      *client = c;
-      return job;
+      return n;
     }
     g_cond_wait (&shared->wake, &shared->lock);
   }
@@ -327,6 +364,48 @@ run_job (Worker * w, GstEffnetJob * job, guint threads)
       job->forward_ns, shared->name);
 }
 
+/* n one-image async jobs of different elements as one forward pass on one
+ * thread: their inputs gathered, their logits scattered back. */
+static void
+run_batch (Worker * w, GstEffnetJob ** jobs, guint n)
+{
+  GstEffnetShared *shared = w->shared;
+  const gsize image = jobs[0]->image_floats, classes = jobs[0]->classes;
+  GstClockTime start = gst_util_get_timestamp ();
+  char err[EFFNET_ERRLEN] = "";
+  int rc = -1;
+  guint i;
+
+  if (shared->test_delay_ms > 0)
+    g_usleep ((gulong) shared->test_delay_ms * 1000);
+  if (w->batch_input == NULL) {
+    w->batch_input = g_try_new (float, shared->batch_max * image);
+    w->batch_logits = g_try_new (float, shared->batch_max * classes);
+  }
+  if (w->batch_input == NULL || w->batch_logits == NULL) {
+    g_strlcpy (err, "out of memory for a batch of frames", sizeof err);
+  } else if (fit_workspace (w, (int) n, err, sizeof err)) {
+    for (i = 0; i < n; i++)
+      memcpy (w->batch_input + i * image, jobs[i]->input,
+          image * sizeof (float));
+    effnet_workspace_use_threads (w->ws, 1);
+    rc = effnet_forward (shared->model, w->ws, w->batch_input, (int) n,
+        w->batch_logits, err, sizeof err);
+  }
+  for (i = 0; i < n; i++) {
+    jobs[i]->rc = rc;
+    jobs[i]->threads = 1;
+    g_strlcpy (jobs[i]->err, err, sizeof jobs[i]->err);
+    if (rc == 0)
+      memcpy (jobs[i]->logits, w->batch_logits + i * classes,
+          classes * sizeof (float));
+    jobs[i]->forward_ns = (gint64) (gst_util_get_timestamp () - start);
+  }
+  GST_DEBUG ("forward: %u image(s) in one batch of %u elements' frames, 1 "
+      "thread(s), worker %u, %" G_GINT64_FORMAT " ns, model %s", n, n,
+      w->index, jobs[0]->forward_ns, shared->name);
+}
+
 /* Marks a job done and wakes its waiters (it is the last thing done with a
  * job: its owner may free it then). */
 static void
@@ -346,38 +425,49 @@ worker_thread (gpointer data)
 {
   Worker *w = data;
   GstEffnetShared *shared = w->shared;
+  GstEffnetJob **jobs = g_new (GstEffnetJob *, shared->batch_max);
+  GstEffnetClient **clients = g_new (GstEffnetClient *, shared->batch_max);
 
   g_mutex_lock (&shared->lock);
   for (;;) {
-    GstEffnetClient *client = NULL;
-    guint threads = 1;
+    guint threads = 1, n, i;
     gboolean lone = FALSE;
     guint64 started;
-    GstEffnetJob *job = take_job_locked (w, &client, &threads, &lone);
 
-    if (job == NULL)
+    n = take_jobs_locked (w, jobs, clients, &threads, &lone);
+    if (n == 0)
       break;
     started = shared->starts;
     g_mutex_unlock (&shared->lock);
 
-    run_job (w, job, threads);
-    if (job->done_func)
-      job->done_func (job, job->user_data);
+    if (n == 1)
+      run_job (w, jobs[0], threads);
+    else
+      run_batch (w, jobs, n);
+    for (i = 0; i < n; i++)
+      if (jobs[i]->done_func)
+        jobs[i]->done_func (jobs[i], jobs[i]->user_data);
 
     g_mutex_lock (&shared->lock);
     /* alone from start to end: a fair time for its team size */
-    if (w->index == 0 && lone && job->rc == 0 && shared->starts == started)
-      governor_record (&shared->governor, threads, job->n, job->forward_ns);
-    shared->running--;
+    if (w->index == 0 && lone && jobs[0]->rc == 0 &&
+        shared->starts == started)
+      governor_record (&shared->governor, threads, jobs[0]->n,
+          jobs[0]->forward_ns);
+    shared->running -= n;
     shared->cores_busy -= threads;
     w->busy = FALSE;
     /* done, and out of `running`, together: a client that finds nothing
      * running may free its jobs at once */
-    client->running = NULL;
-    job_set_done (job);
+    for (i = 0; i < n; i++) {
+      clients[i]->running = NULL;
+      job_set_done (jobs[i]);
+    }
     g_cond_broadcast (&shared->wake);
   }
   g_mutex_unlock (&shared->lock);
+  g_free (jobs);
+  g_free (clients);
   return NULL;
 }
 
@@ -409,8 +499,11 @@ shared_free (GstEffnetShared * shared)
   g_mutex_unlock (&shared->lock);
   for (i = 0; i < shared->n_workers; i++)
     g_thread_join (shared->workers[i].thread);
-  for (i = 0; shared->workers != NULL && i < shared->threads; i++)
+  for (i = 0; shared->workers != NULL && i < shared->threads; i++) {
     effnet_workspace_free (shared->workers[i].ws);
+    g_free (shared->workers[i].batch_input);
+    g_free (shared->workers[i].batch_logits);
+  }
   g_free (shared->workers);
   g_free (shared->governor.ns);
   g_ptr_array_unref (shared->clients);
@@ -451,7 +544,7 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
 {
   EffnetOptions opt;
   char err[EFFNET_ERRLEN];
-  const gchar *delay;
+  const gchar *delay, *batch;
   GError *thread_err = NULL;
   guint i;
 
@@ -486,6 +579,10 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
   delay = g_getenv (TEST_DELAY_ENV);
   if (delay != NULL)
     shared->test_delay_ms = (guint) g_ascii_strtoull (delay, NULL, 10);
+  batch = g_getenv (BATCH_ENV);
+  shared->batch_max = batch != NULL ?
+      CLAMP (g_ascii_strtoull (batch, NULL, 10), 1,
+      GST_EFFNET_SHARED_MAX_BATCH) : DEFAULT_BATCH_MAX;
 
   for (i = 0; i < shared->threads; i++) {
     gchar *name = g_strdup_printf ("effnet-model-%u", i);
