@@ -19,20 +19,23 @@ GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
  * slow. */
 #define TEST_LOAD_DELAY_ENV "EFFNET_GST_TEST_LOAD_DELAY"
 /* Tuning: the most async frames of different elements one single-thread job
- * runs as one batch (1: no batching), read when a model is loaded. */
+ * may run as one batch (1: no batching), read when a model is loaded. */
 #define BATCH_ENV "EFFNET_GST_BATCH_MAX"
 
-/* Async full frames of several elements batched into one single-thread
- * forward pass when more jobs wait than workers are free (see
- * effnetshared.h): measured in bench/README.md, "Many streams". */
+/* Async full frames of several elements may run as one single-thread forward
+ * pass when more jobs wait than workers are free, in batches of the size the
+ * batch governor measures fastest, up to this (see effnetshared.h): batches
+ * of 4 ran B0 35 % faster per image on a Xeon, 7 % slower on a Zen 4
+ * (bench/README.md, "Many live streams"). */
 #define DEFAULT_BATCH_MAX 4
 
 typedef struct _Worker Worker;
 
-/* Lone-job team sizes and how fast each ran (see effnetshared.h). */
+/* Sizes (of a lone job's team, or of a single-thread batch) and how fast
+ * each ran per image (see effnetshared.h). */
 typedef struct
 {
-  guint max;                    /* the model's cores */
+  guint max;                    /* the largest size */
   gdouble *ns;                  /* [max + 1]: average ns per image, 0 = unknown */
   guint best;                   /* the size to use */
   guint since_probe;            /* lone jobs since a neighbour was tried */
@@ -97,7 +100,8 @@ struct _GstEffnetShared
   guint running;                /* jobs being run */
   guint64 starts;               /* jobs started, ever */
   gboolean quit;
-  Governor governor;            /* worker 0's */
+  Governor governor;            /* worker 0's lone jobs: team sizes */
+  Governor batching;            /* single-thread jobs of an overloaded model: batch sizes */
 };
 
 static GMutex registry_lock;
@@ -202,11 +206,11 @@ fit_workspace (Worker * w, int n, char *err, size_t errlen)
 /* ---- the governor ---- */
 
 static void
-governor_init (Governor * g, guint max)
+governor_init (Governor * g, guint max, guint first)
 {
   g->max = max;
   g->ns = g_new0 (gdouble, max + 1);
-  g->best = max;
+  g->best = CLAMP (first, 1, max);
 }
 
 /* The team size for worker 0's next lone job, at most `free` cores. */
@@ -295,7 +299,7 @@ take_locked (GstEffnetShared * shared, GstEffnetClient * c,
  * to take them. 0 when the model quits. */
 static guint
 take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
-    guint * threads, gboolean * lone)
+    guint * threads, gboolean * lone, gboolean * overloaded)
 {
   GstEffnetShared *shared = w->shared;
 
@@ -318,11 +322,18 @@ take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
         *threads = governor_choose (&shared->governor, free);
       else
         *threads = MAX (1, free / (shared->pending + 1));
-      /* more waiting than the other free cores can start: batch */
-      while (*threads == 1 && n < shared->batch_max && batchable (jobs[0]) &&
-          shared->pending > free - 1 && (c = next_client_locked (shared))
-          != NULL && batchable (c->pending))
-        take_locked (shared, c, jobs, clients, &n);
+      /* more waiting than the other free cores can start: batch, as many
+       * as the batch governor finds fastest */
+      *overloaded = *threads == 1 && batchable (jobs[0]) &&
+          shared->pending > free - 1;
+      if (*overloaded) {
+        guint cap = governor_choose (&shared->batching, shared->batch_max);
+
+        while (n < cap && shared->pending > free - 1 &&
+            (c = next_client_locked (shared)) != NULL &&
+            batchable (c->pending))
+          take_locked (shared, c, jobs, clients, &n);
+      }
       if (c != NULL && c->pending != NULL && !batchable (c->pending))
         /* a client passed over for the batch stays first in the rotation */
         shared->next = (shared->next + shared->clients->len - 1) %
@@ -431,10 +442,10 @@ worker_thread (gpointer data)
   g_mutex_lock (&shared->lock);
   for (;;) {
     guint threads = 1, n, i;
-    gboolean lone = FALSE;
+    gboolean lone = FALSE, overloaded = FALSE;
     guint64 started;
 
-    n = take_jobs_locked (w, jobs, clients, &threads, &lone);
+    n = take_jobs_locked (w, jobs, clients, &threads, &lone, &overloaded);
     if (n == 0)
       break;
     started = shared->starts;
@@ -454,6 +465,9 @@ worker_thread (gpointer data)
         shared->starts == started)
       governor_record (&shared->governor, threads, jobs[0]->n,
           jobs[0]->forward_ns);
+    /* one frame or a batch, run while the model was overloaded */
+    if (overloaded && jobs[0]->rc == 0)
+      governor_record (&shared->batching, n, (int) n, jobs[0]->forward_ns);
     shared->running -= n;
     shared->cores_busy -= threads;
     w->busy = FALSE;
@@ -506,6 +520,7 @@ shared_free (GstEffnetShared * shared)
   }
   g_free (shared->workers);
   g_free (shared->governor.ns);
+  g_free (shared->batching.ns);
   g_ptr_array_unref (shared->clients);
   g_mutex_clear (&shared->lock);
   g_cond_clear (&shared->wake);
@@ -574,7 +589,7 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
     return FALSE;
   }
   shared->threads = (guint) effnet_workspace_threads (shared->workers[0].ws);
-  governor_init (&shared->governor, shared->threads);
+  governor_init (&shared->governor, shared->threads, shared->threads);
 
   delay = g_getenv (TEST_DELAY_ENV);
   if (delay != NULL)
@@ -583,6 +598,8 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
   shared->batch_max = batch != NULL ?
       CLAMP (g_ascii_strtoull (batch, NULL, 10), 1,
       GST_EFFNET_SHARED_MAX_BATCH) : DEFAULT_BATCH_MAX;
+  /* batches start at one frame: tried, and kept where they run faster */
+  governor_init (&shared->batching, shared->batch_max, 1);
 
   for (i = 0; i < shared->threads; i++) {
     gchar *name = g_strdup_printf ("effnet-model-%u", i);
