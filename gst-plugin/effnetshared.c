@@ -38,17 +38,23 @@ typedef struct
   guint max;                    /* the largest size */
   gdouble *ns;                  /* [max + 1]: average ns per image, 0 = unknown */
   guint best;                   /* the size to use */
-  guint since_probe;            /* lone jobs since a neighbour was tried */
+  guint since_probe;            /* choices since a neighbour was tried */
   guint probe_turn;
+  guint backoff;                /* doubles each time a try leaves `best` */
 } Governor;
 
-/* Lone jobs between tries of a neighbouring team size, times how much slower
- * it last measured (up to GOVERNOR_PROBE_MAX): a size that ran 10 times
- * slower is tried every 160 lone jobs, costing about 6 %. */
+/* Choices between tries of a neighbouring size: 16, times how much slower it
+ * last measured, times 2 for each try in a row that found it slower (up to
+ * GOVERNOR_PROBE_MAX; back to 16 when the best size changes). A size that ran
+ * 3 times slower costs 12 % at first, then less and less: on a machine whose
+ * other work lasts, a live stream loses a frame to a try every half minute. */
 #define GOVERNOR_PROBE_EVERY 16
-#define GOVERNOR_PROBE_MAX 400
+#define GOVERNOR_PROBE_MAX 1024
 /* weight of the newest time in a size's average */
 #define GOVERNOR_ALPHA 0.3
+/* another size replaces the best only when this much faster: times under
+ * contention vary by tens of percent from job to job */
+#define GOVERNOR_MARGIN 0.9
 
 struct _Worker
 {
@@ -211,6 +217,7 @@ governor_init (Governor * g, guint max, guint first)
   g->max = max;
   g->ns = g_new0 (gdouble, max + 1);
   g->best = CLAMP (first, 1, max);
+  g->backoff = 1;
 }
 
 /* The team size for worker 0's next lone job, at most `free` cores. */
@@ -226,7 +233,7 @@ governor_choose (Governor * g, guint free)
     cand[n++] = MIN (g->best * 2, g->max);
   if (n > 0) {
     probe = cand[g->probe_turn % n];
-    every = GOVERNOR_PROBE_EVERY;
+    every = (gdouble) GOVERNOR_PROBE_EVERY * g->backoff;
     if (g->ns[probe] > 0 && g->ns[g->best] > 0)
       every *= MAX (1.0, g->ns[probe] / g->ns[g->best]);
     if (++g->since_probe >= MIN (every, GOVERNOR_PROBE_MAX)) {
@@ -243,15 +250,22 @@ static void
 governor_record (Governor * g, guint size, int n, gint64 ns)
 {
   gdouble per = (gdouble) ns / MAX (n, 1);
-  guint s;
+  guint s, was = g->best;
 
   if (size < 1 || size > g->max)
     return;
   g->ns[size] = g->ns[size] > 0 ?
       (1 - GOVERNOR_ALPHA) * g->ns[size] + GOVERNOR_ALPHA * per : per;
+  if (g->ns[was] <= 0)
+    g->best = size;
   for (s = 1; s <= g->max; s++)
-    if (g->ns[s] > 0 && (g->ns[g->best] <= 0 || g->ns[s] < g->ns[g->best]))
+    if (s != was && g->ns[s] > 0 && g->ns[s] < GOVERNOR_MARGIN * g->ns[was]
+        && g->ns[s] < g->ns[g->best])
       g->best = s;
+  if (g->best != was)
+    g->backoff = 1;
+  else if (size != was)
+    g->backoff = MIN (g->backoff * 2, GOVERNOR_PROBE_MAX);
 }
 
 /* ---- the workers ---- */
