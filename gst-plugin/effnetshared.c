@@ -6,7 +6,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
 #define GST_CAT_DEFAULT gst_efficientnet_debug
@@ -41,6 +44,8 @@ typedef struct
   guint since_probe;            /* choices since a neighbour was tried */
   guint probe_turn;
   guint backoff;                /* doubles each time a try leaves `best` */
+  gdouble margin;               /* another size must take less than this
+                                 * times the best's time to replace it */
 } Governor;
 
 /* Choices between tries of a neighbouring size: 16, times how much slower it
@@ -53,8 +58,11 @@ typedef struct
 /* weight of the newest time in a size's average */
 #define GOVERNOR_ALPHA 0.3
 /* another size replaces the best only when this much faster: times under
- * contention vary by tens of percent from job to job */
-#define GOVERNOR_MARGIN 0.9
+ * contention vary by tens of percent from job to job. Team sizes differ by
+ * 1.8x on an idle machine and by several times under contention; batches by
+ * -7 % to +35 % per image (bench/README.md), so they need more evidence. */
+#define GOVERNOR_TEAM_MARGIN 0.9
+#define GOVERNOR_BATCH_MARGIN 0.8
 
 struct _Worker
 {
@@ -90,6 +98,7 @@ struct _GstEffnetShared
   /* set by the load, then read-only */
   EffnetModel *model;
   guint num_threads;            /* as asked (0 = all cores) */
+  gint nice;                    /* the workers' */
   guint threads;                /* resolved: cores to use, workers */
   guint test_delay_ms;
   guint batch_max;              /* async frames per single-thread job, >= 1 */
@@ -212,8 +221,9 @@ fit_workspace (Worker * w, int n, char *err, size_t errlen)
 /* ---- the governor ---- */
 
 static void
-governor_init (Governor * g, guint max, guint first)
+governor_init (Governor * g, guint max, guint first, gdouble margin)
 {
+  g->margin = margin;
   g->max = max;
   g->ns = g_new0 (gdouble, max + 1);
   g->best = CLAMP (first, 1, max);
@@ -259,7 +269,7 @@ governor_record (Governor * g, guint size, int n, gint64 ns)
   if (g->ns[was] <= 0)
     g->best = size;
   for (s = 1; s <= g->max; s++)
-    if (s != was && g->ns[s] > 0 && g->ns[s] < GOVERNOR_MARGIN * g->ns[was]
+    if (s != was && g->ns[s] > 0 && g->ns[s] < g->margin * g->ns[was]
         && g->ns[s] < g->ns[g->best])
       g->best = s;
   if (g->best != was)
@@ -453,6 +463,12 @@ worker_thread (gpointer data)
   GstEffnetJob **jobs = g_new (GstEffnetJob *, shared->batch_max);
   GstEffnetClient **clients = g_new (GstEffnetClient *, shared->batch_max);
 
+  /* Linux: one thread's nice value; the team threads libgomp starts from
+   * worker 0 inherit it */
+  if (shared->nice > 0 && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
+          shared->nice) != 0)
+    GST_WARNING ("could not set the nice value of inference worker %u to %d: "
+        "%s", w->index, shared->nice, g_strerror (errno));
   g_mutex_lock (&shared->lock);
   for (;;) {
     guint threads = 1, n, i;
@@ -500,7 +516,8 @@ worker_thread (gpointer data)
 }
 
 static GstEffnetShared *
-shared_new (const gchar * key, const gchar * name, guint num_threads)
+shared_new (const gchar * key, const gchar * name, guint num_threads,
+    gint nice)
 {
   GstEffnetShared *shared = g_new0 (GstEffnetShared, 1);
 
@@ -509,6 +526,7 @@ shared_new (const gchar * key, const gchar * name, guint num_threads)
   shared->users = 1;
   shared->loading = TRUE;
   shared->num_threads = num_threads;
+  shared->nice = nice;
   g_cond_init (&shared->loaded);
   g_mutex_init (&shared->lock);
   g_cond_init (&shared->wake);
@@ -603,7 +621,8 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
     return FALSE;
   }
   shared->threads = (guint) effnet_workspace_threads (shared->workers[0].ws);
-  governor_init (&shared->governor, shared->threads, shared->threads);
+  governor_init (&shared->governor, shared->threads, shared->threads,
+      GOVERNOR_TEAM_MARGIN);
 
   delay = g_getenv (TEST_DELAY_ENV);
   if (delay != NULL)
@@ -613,7 +632,8 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
       CLAMP (g_ascii_strtoull (batch, NULL, 10), 1,
       GST_EFFNET_SHARED_MAX_BATCH) : DEFAULT_BATCH_MAX;
   /* batches start at one frame: tried, and kept where they run faster */
-  governor_init (&shared->batching, shared->batch_max, 1);
+  governor_init (&shared->batching, shared->batch_max, 1,
+      GOVERNOR_BATCH_MARGIN);
 
   for (i = 0; i < shared->threads; i++) {
     gchar *name = g_strdup_printf ("effnet-model-%u", i);
@@ -656,11 +676,12 @@ registry_trim_locked (void)
  * of others. */
 GstEffnetShared *
 gst_effnet_shared_acquire (const gchar * path, gint variant,
-    guint num_threads, GObject * requester, GError ** error)
+    guint num_threads, gint nice, GObject * requester, GError ** error)
 {
   GstEffnetShared *shared, *dead = NULL;
   gboolean loaded = FALSE;
   guint users = 0, threads = 0;
+  gint had_nice = 0;
   gchar *key, *file = NULL;
 
   key = model_key (path, variant, &file);
@@ -682,7 +703,7 @@ gst_effnet_shared_acquire (const gchar * path, gint variant,
     GError *load_error = NULL;
     gboolean ok;
 
-    shared = shared_new (key, file, num_threads);
+    shared = shared_new (key, file, num_threads, nice);
     g_hash_table_insert (registry, shared->key, shared);
     g_mutex_unlock (&registry_lock);
 
@@ -707,6 +728,7 @@ gst_effnet_shared_acquire (const gchar * path, gint variant,
   } else {
     users = shared->users;
     threads = shared->num_threads;
+    had_nice = shared->nice;
   }
   registry_trim_locked ();
   g_mutex_unlock (&registry_lock);
@@ -722,6 +744,10 @@ gst_effnet_shared_acquire (const gchar * path, gint variant,
     GST_WARNING_OBJECT (requester, "num-threads=%u ignored: the shared model "
         "already runs on %u thread(s) (0 = all cores), set by the element "
         "that loaded it", num_threads, threads);
+  if (shared != NULL && !loaded && had_nice != nice)
+    GST_WARNING_OBJECT (requester, "inference-nice=%d ignored: the shared "
+        "model's workers already run at nice %d, set by the element that "
+        "loaded it", nice, had_nice);
 
   g_free (key);
   g_free (file);

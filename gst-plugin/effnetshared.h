@@ -18,12 +18,17 @@
  *  - while several jobs are pending they run side by side, one thread each —
  *    no barriers between them, so a descheduled thread slows only its own
  *    job;
- *  - jobs never take more threads than there are free cores.
+ *  - jobs never take more threads than there are free cores;
+ *  - when more jobs wait than free workers can start, a single-thread
+ *    worker may take several async frames (of different elements) as one
+ *    batch, of the size a second governor finds fastest per image.
  * The governor times worker 0's lone jobs per team size (an average per
  * image) and uses the fastest, trying a neighbouring size now and then
  * (more rarely the slower it measured): when other processes take the
  * cores, a team that waits for a descheduled member at every layer is
- * slower than one thread, and the model then runs one.
+ * slower than one thread, and the model then runs one. The workers run at
+ * the loading element's inference-nice, so that the threads moving video
+ * get the CPU first.
  *
  * Elements hand work to it as a GstEffnetJob: n normalized images, or a frame
  * path plan (EffnetPrep, planned for gst_effnet_shared_get_threads()
@@ -79,8 +84,11 @@ struct _GstEffnetJob
   GCond cond;
 };
 
+/* num_threads: cores to use (0 = all); nice: the workers' nice value (0 to
+ * 19). Both are the loading element's; a user asking for other values gets
+ * the model as it is, with a warning. */
 GstEffnetShared *gst_effnet_shared_acquire (const gchar * path, gint variant,
-    guint num_threads, GObject * requester, GError ** error);
+    guint num_threads, gint nice, GObject * requester, GError ** error);
 void gst_effnet_shared_release (GstEffnetShared * shared);
 
 const EffnetModel *gst_effnet_shared_get_model (GstEffnetShared * shared);

@@ -69,6 +69,7 @@ typedef enum
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_NUM_THREADS 0
+#define DEFAULT_INFERENCE_NICE 10
 #define DEFAULT_SCALING SCALING_CENTER_CROP
 #define DEFAULT_RESAMPLING RESAMPLING_ACCURATE
 #define DEFAULT_MODE MODE_AUTO
@@ -88,6 +89,7 @@ enum
   PROP_THRESHOLD,
   PROP_INFERENCE_INTERVAL,
   PROP_NUM_THREADS,
+  PROP_INFERENCE_NICE,
   PROP_SCALING,
   PROP_RESAMPLING,
   PROP_MEAN,
@@ -144,6 +146,7 @@ struct _GstEfficientNet
   gdouble threshold;
   guint interval;
   guint num_threads;
+  gint inference_nice;
   GstEfficientNetScaling scaling;
   GstEfficientNetResampling resampling;
   GValue mean;                  /* GstValueArray, empty = from the weights */
@@ -1283,7 +1286,7 @@ gst_efficientnet_start (GstBaseTransform * trans)
   gchar *weights, *labels;
   GError *error = NULL;
   guint threads;
-  gint variant;
+  gint variant, nice;
   gboolean ok = FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -1291,6 +1294,7 @@ gst_efficientnet_start (GstBaseTransform * trans)
   labels = g_strdup (self->labels_path);
   variant = self->variant;
   threads = self->num_threads;
+  nice = self->inference_nice;
   self->active_mode = self->mode;
   self->active_region = self->region;
   GST_OBJECT_UNLOCK (self);
@@ -1319,7 +1323,7 @@ gst_efficientnet_start (GstBaseTransform * trans)
     GST_WARNING_OBJECT (self, "mode=async does not apply to roi-list: ROIs "
         "are classified synchronously");
 
-  shared = gst_effnet_shared_acquire (weights, variant, threads,
+  shared = gst_effnet_shared_acquire (weights, variant, threads, nice,
       G_OBJECT (self), &error);
   if (shared == NULL) {
     post_load_error (self, error, weights);
@@ -1478,6 +1482,9 @@ gst_efficientnet_set_property (GObject * object, guint prop_id,
     case PROP_NUM_THREADS:
       self->num_threads = g_value_get_uint (value);
       break;
+    case PROP_INFERENCE_NICE:
+      self->inference_nice = g_value_get_int (value);
+      break;
     case PROP_SCALING:
       self->scaling = g_value_get_enum (value);
       self->reconfigure = TRUE;
@@ -1557,6 +1564,9 @@ gst_efficientnet_get_property (GObject * object, guint prop_id,
       break;
     case PROP_NUM_THREADS:
       g_value_set_uint (value, self->num_threads);
+      break;
+    case PROP_INFERENCE_NICE:
+      g_value_set_int (value, self->inference_nice);
       break;
     case PROP_SCALING:
       g_value_set_enum (value, self->scaling);
@@ -1641,9 +1651,19 @@ install_model_properties (GObjectClass * gobject_class)
           "classes, else \"class N\")", DEFAULT_LABELS, READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_NUM_THREADS,
       g_param_spec_uint ("num-threads", "Number of threads",
-          "Inference threads (0 = all cores); the element that loads a model "
-          "decides for every element sharing it", 0, 1024,
-          DEFAULT_NUM_THREADS, READY_FLAGS));
+          "Cores the shared model's inference may use (0 = every core): one "
+          "worker each; a lone job runs on a team of them, jobs of several "
+          "streams side by side; the element that loads a model decides for "
+          "every element sharing it", 0, 1024, DEFAULT_NUM_THREADS,
+          READY_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_NICE,
+      g_param_spec_int ("inference-nice", "Inference nice value",
+          "Nice value of the shared model's inference threads: above 0, the "
+          "threads that move video (sources, decoders, sinks) get the CPU "
+          "first when the machine is busy, and frames stay on time while "
+          "fewer are classified; 0 = the same priority as the pipeline; the "
+          "element that loads a model decides for every element sharing it",
+          0, 19, DEFAULT_INFERENCE_NICE, READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
           "When results are computed: sync makes a classified frame wait for "
@@ -1785,6 +1805,7 @@ gst_efficientnet_init (GstEfficientNet * self)
   self->threshold = DEFAULT_THRESHOLD;
   self->interval = DEFAULT_INFERENCE_INTERVAL;
   self->num_threads = DEFAULT_NUM_THREADS;
+  self->inference_nice = DEFAULT_INFERENCE_NICE;
   self->scaling = DEFAULT_SCALING;
   self->resampling = DEFAULT_RESAMPLING;
   self->mode = DEFAULT_MODE;

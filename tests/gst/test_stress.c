@@ -1255,9 +1255,47 @@ GST_START_TEST (test_schedule_rotation)
 
 GST_END_TEST;
 
+/* The lowest nice value of this process's threads named `name` (threads
+ * inherit the name of the thread that started them: libgomp's team threads
+ * are named after worker 0); -100 when there is none. */
+static gint
+thread_nice (const gchar * name, guint * count)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  gint nice = -100;
+
+  *count = 0;
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir)) != NULL) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+    gchar *comm = NULL, *stat = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL) &&
+        g_strcmp0 (g_strchomp (comm), name) == 0) {
+      gchar *stat_path = g_strdup_printf ("/proc/self/task/%s/stat", tid);
+
+      /* after the name in parentheses: state is field 3, nice field 19 */
+      if (g_file_get_contents (stat_path, &stat, NULL, NULL)) {
+        gchar **f = g_strsplit (strrchr (stat, ')') + 2, " ", 0);
+
+        nice = *count == 0 ? atoi (f[16]) : MIN (nice, atoi (f[16]));
+        (*count)++;
+        g_strfreev (f);
+      }
+      g_free (stat_path);
+    }
+    g_free (stat);
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  return nice;
+}
+
 /* num-threads=2: a lone job runs as one team of both threads on worker 0;
  * while several elements have jobs pending they run side by side, one
- * thread each, on both workers. */
+ * thread each, on both workers; the workers run at inference-nice. */
 GST_START_TEST (test_schedule_workers)
 {
   SchedClient c[SCHED_ASYNC];
@@ -1297,6 +1335,17 @@ GST_START_TEST (test_schedule_workers)
       log_count ("1 thread(s), worker 1"));
   fail_unless (log_count ("1 thread(s), worker 0") >= 5, "%u single-thread "
       "jobs on worker 0", log_count ("1 thread(s), worker 0"));
+  {
+    guint n0, n1;
+    gint nice0 = thread_nice ("effnet-model-0", &n0);
+    gint nice1 = thread_nice ("effnet-model-1", &n1);
+
+    /* worker 0 and its team thread; worker 1 */
+    fail_unless (n0 == 2 && n1 == 1, "%u and %u threads", n0, n1);
+    /* the default inference-nice, inherited by the team thread */
+    fail_unless_equals_int (nice0, 10);
+    fail_unless_equals_int (nice1, 10);
+  }
   g_unsetenv ("EFFNET_GST_TEST_DELAY_MS");
   for (i = 0; i < SCHED_ASYNC; i++) {
     gst_harness_teardown (c[i].h);
