@@ -304,8 +304,8 @@ def describe(load, a, weights, clip):
     if load == "decode-alone":
         element = "identity"
     else:
-        element = ("efficientnet name=nn weights=\"%s\" mode=async num-threads=%d post-messages=true"
-                   % (weights, a.threads))
+        element = ("efficientnet name=nn weights=\"%s\" mode=async num-threads=%d post-messages=true%s"
+                   % (weights, a.threads, "".join(" " + p for p in a.element_props)))
     return ("%s ! %s ! fakesink name=sink sync=true qos=%s max-lateness=%d"
             % (src, element, "true" if a.sink_qos else "false", a.max_lateness_ns))
 
@@ -464,6 +464,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=None, help="measured window of each case (default 60)")
     ap.add_argument("--warmup", type=float, default=None, help="seconds before the window (default 10)")
     ap.add_argument("--threads", type=int, default=0, help="element num-threads and effnet bench --threads (0: all cores)")
+    ap.add_argument("--element-props", action="append", default=[], metavar="NAME=VALUE",
+                    help="another efficientnet property for every element, e.g. inference-nice=0 (repeatable)")
     ap.add_argument("--quick", action="store_true",
                     help="5 s windows and 2 s of warm-up unless given, short engine benches")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -554,9 +556,10 @@ def main():
             clip, how = make_clip(Gst, folder, a.width, a.height, a.fps)
             print("decode load's clip: %s (%s)" % (clip, how))
             results["clip"] = {"path": clip, "made_with": how}
-        print("window %.0f s after %.0f s of warm-up; element num-threads=%d; sinks: sync=true qos=%s "
-              "max-lateness=%.1f ms" % (a.seconds, a.warmup, a.threads, "true" if a.sink_qos else "false",
-                                        a.max_lateness_ns / 1e6))
+        print("window %.0f s after %.0f s of warm-up; element num-threads=%d%s; sinks: sync=true qos=%s "
+              "max-lateness=%.1f ms" % (a.seconds, a.warmup, a.threads,
+                                        "".join(" " + p for p in a.element_props),
+                                        "true" if a.sink_qos else "false", a.max_lateness_ns / 1e6))
         print(flush=True)
         for i, model in enumerate(models):
             weights = given.get(model) or make_weights(model, folder)

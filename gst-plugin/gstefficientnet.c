@@ -69,7 +69,7 @@ typedef enum
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_NUM_THREADS 0
-#define DEFAULT_INFERENCE_NICE 10
+#define DEFAULT_INFERENCE_NICE 0
 #define DEFAULT_SCALING SCALING_CENTER_CROP
 #define DEFAULT_RESAMPLING RESAMPLING_ACCURATE
 #define DEFAULT_MODE MODE_AUTO
@@ -1658,11 +1658,11 @@ install_model_properties (GObjectClass * gobject_class)
           READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_INFERENCE_NICE,
       g_param_spec_int ("inference-nice", "Inference nice value",
-          "Nice value of the shared model's inference threads: above 0, the "
-          "threads that move video (sources, decoders, sinks) get the CPU "
-          "first when the machine is busy, and frames stay on time while "
-          "fewer are classified; 0 = the same priority as the pipeline; the "
-          "element that loads a model decides for every element sharing it",
+          "Nice value of the shared model's inference threads (0 = the "
+          "pipeline's priority): above 0, every other thread of the machine "
+          "gets the CPU first — decoders keep their frames on time, but a "
+          "busy process beside can starve the inference; the element that "
+          "loads a model decides for every element sharing it",
           0, 19, DEFAULT_INFERENCE_NICE, READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
