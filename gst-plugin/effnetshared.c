@@ -1,5 +1,6 @@
-/* effnetshared.c — process-wide table of loaded models, one inference thread
- * per model. See effnetshared.h for the contract. */
+/* effnetshared.c — process-wide table of loaded models, and the workers and
+ * scheduler that run every element's jobs on each. See effnetshared.h for
+ * the contract. */
 #include "effnetshared.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
 #define GST_CAT_DEFAULT gst_efficientnet_debug
 
-/* Test-only: milliseconds the model thread sleeps before each job, read when a
+/* Test-only: milliseconds a worker sleeps before each job (or batch), read when a
  * model is loaded. Lets tests make inference slow without a large model. */
 #define TEST_DELAY_ENV "EFFNET_GST_TEST_DELAY_MS"
 /* Test-only: "MS:TEXT" makes the load of every weights path (as written)

@@ -53,8 +53,8 @@ typedef struct _GstEffnetShared GstEffnetShared;
 typedef struct _GstEffnetClient GstEffnetClient;
 typedef struct _GstEffnetJob GstEffnetJob;
 
-/* Called on the model thread once the forward pass is over (rc and logits
- * are final), before waiters are woken. Must not block. */
+/* Called on the worker that ran the job once the forward pass is over (rc
+ * and logits are final), before waiters are woken. Must not block. */
 typedef void (*GstEffnetJobDoneFunc) (GstEffnetJob * job, gpointer user_data);
 
 struct _GstEffnetJob

@@ -103,8 +103,8 @@ enum
   PROP_SHARED_USERS,
 };
 
-/* The latest full-frame result; written by the streaming thread (sync) or the
- * model thread (async), so it lives under result_lock. */
+/* The latest full-frame result; written by the streaming thread (sync) or a
+ * worker of the shared model (async), so it lives under result_lock. */
 typedef struct
 {
   float *logits;
