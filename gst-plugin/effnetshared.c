@@ -382,7 +382,6 @@ run_job (Worker * w, GstEffnetJob * job, guint threads)
   if (shared->test_delay_ms > 0)
     g_usleep ((gulong) shared->test_delay_ms * 1000);
   job->err[0] = '\0';
-  job->threads = threads;
   if (!fit_workspace (w, job->n, job->err, sizeof job->err)) {
     job->rc = -1;
   } else {
@@ -430,7 +429,6 @@ run_batch (Worker * w, GstEffnetJob ** jobs, guint n)
   }
   for (i = 0; i < n; i++) {
     jobs[i]->rc = rc;
-    jobs[i]->threads = 1;
     g_strlcpy (jobs[i]->err, err, sizeof jobs[i]->err);
     if (rc == 0)
       memcpy (jobs[i]->logits, w->batch_logits + i * classes,
@@ -621,7 +619,6 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
         "%s", err);
     return FALSE;
   }
-  shared->threads = (guint) effnet_workspace_threads (shared->workers[0].ws);
   governor_init (&shared->governor, shared->threads, shared->threads,
       GOVERNOR_TEAM_MARGIN);
 

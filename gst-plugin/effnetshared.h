@@ -71,7 +71,6 @@ struct _GstEffnetJob
 
   /* set by the worker that ran it */
   gint64 forward_ns;            /* monotonic time of effnet_forward */
-  guint threads;                /* it ran on */
   int rc;                       /* 0, or -1 with err filled */
   char err[EFFNET_ERRLEN];
 

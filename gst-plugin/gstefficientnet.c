@@ -181,8 +181,8 @@ struct _GstEfficientNet
 
   /* stream state, streaming thread */
   GstEffnetClient *client;      /* our place in the shared model's rotation */
-  GstEffnetJob *job;            /* sync and ROI jobs; async: one of jobs[] */
-  GstEffnetJob *jobs[2];        /* async: one pending, one running at most */
+  GstEffnetJob *jobs[2];        /* [0]: sync and ROI jobs; async: one pending,
+                                 * one running at most */
   guint64 frame_count;
   guint64 next_due;
   guint64 roi_frame;            /* last frame whose ROIs were classified */
@@ -491,7 +491,6 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
   self->result.logits = g_new0 (float, self->classes);
   self->jobs[0] = gst_effnet_job_new (info);
   self->jobs[1] = gst_effnet_job_new (info);
-  self->job = self->jobs[0];
   self->client = gst_effnet_client_new (self->shared);
   if (!gst_effnet_job_reserve (self->jobs[0], 1, TRUE) ||
       !gst_effnet_job_reserve (self->jobs[1], 1, TRUE)) {
@@ -802,7 +801,7 @@ settle_jobs (GstEfficientNet * self)
 static gboolean
 run_job (GstEfficientNet * self)
 {
-  GstEffnetJob *job = self->job;
+  GstEffnetJob *job = self->jobs[0];
 
   settle_jobs (self);
   job->done_func = NULL;
@@ -831,13 +830,13 @@ classify_sync (GstEfficientNet * self, GstVideoFrame * frame, guint64 index)
           gst_effnet_shared_get_threads (self->shared)))
     return GST_FLOW_ERROR;
   pre = gst_util_get_timestamp () - start;
-  self->job->prep = self->prep;
-  self->job->n = 1;
+  self->jobs[0]->prep = self->prep;
+  self->jobs[0]->n = 1;
   ok = run_job (self);
-  self->job->prep = NULL;
+  self->jobs[0]->prep = NULL;
   if (!ok)
     return GST_FLOW_ERROR;
-  store_result (self, self->job->logits, index, pre + self->job->forward_ns);
+  store_result (self, self->jobs[0]->logits, index, pre + self->jobs[0]->forward_ns);
   update_latency (self, gst_util_get_timestamp () - start);
   return GST_FLOW_OK;
 }
@@ -990,7 +989,7 @@ static gboolean
 classify_roi_chunk (GstEfficientNet * self, GstVideoFrame * frame,
     guint first, guint n, const FrameSettings * fs, guint64 * inference_ns)
 {
-  GstEffnetJob *job = self->job;
+  GstEffnetJob *job = self->jobs[0];
   GstClockTime start = gst_util_get_timestamp (), pre;
   guint i;
   gboolean ok;
@@ -1036,7 +1035,7 @@ classify_rois (GstEfficientNet * self, GstVideoFrame * frame,
   guint n = self->rois->len, chunk = MIN (n, GST_EFFNET_SHARED_MAX_BATCH);
   guint first;
 
-  if (!gst_effnet_job_reserve (self->job, (int) chunk, FALSE)) {
+  if (!gst_effnet_job_reserve (self->jobs[0], (int) chunk, FALSE)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("Not enough memory for %u regions of interest.", chunk), (NULL));
     return FALSE;
@@ -1242,7 +1241,6 @@ release_model (GstEfficientNet * self)
           !gst_effnet_job_is_done (self->jobs[1])))
     GST_DEBUG_OBJECT (self, "stopping: waiting for the job in flight");
   g_clear_pointer (&self->client, gst_effnet_client_free);
-  self->job = NULL;
   g_clear_pointer (&self->jobs[0], gst_effnet_job_free);
   g_clear_pointer (&self->jobs[1], gst_effnet_job_free);
   g_clear_pointer (&self->prep, effnet_prep_free);

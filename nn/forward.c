@@ -37,7 +37,7 @@ struct EffnetWorkspace {
   float *feat;        /* [max_batch][head] */
   float *gated;       /* project weights times one image's SE gate */
   float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
-  size_t cmax, semax, kmax, ring_floats, pool_floats, bytes;
+  size_t cmax, semax, kmax, ring_floats, bytes;
   void *block;        /* one zeroed allocation holding every buffer above */
 };
 
@@ -155,7 +155,6 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->semax = semax;
   ws->kmax = kmax;
   ws->ring_floats = ring;
-  ws->pool_floats = prow;
   /* Every buffer, planned as a list: its size is counted once, here. */
   struct { float **dst; size_t floats; } plan[] = {
       {&ws->image, B * view_floats(m->input_size, 3, stem_pads(m))},
