@@ -1,14 +1,36 @@
 /* arch.c — compound scaling of the EfficientNet-B0 baseline into B0–B7. */
 #include "arch.h"
 
+#include "effnet.h"
+
 #include <math.h>
 #include <string.h>
 
-/* Paper table: width, depth, resolution. */
-static const struct { double width, depth; int resolution; } kScaling[EFFNET_NUM_VARIANTS] = {
-  {1.0, 1.0, 224}, {1.0, 1.1, 240}, {1.1, 1.2, 260}, {1.2, 1.4, 300},
-  {1.4, 1.8, 380}, {1.6, 2.2, 456}, {1.8, 2.6, 528}, {2.0, 3.1, 600},
+/* The variants, one row each: the paper's (width, depth, resolution), the
+ * name, and the weights fetched for it (timm's repositories on the Hugging
+ * Face hub: its own B0-B4 weights, and the TensorFlow ports for B5-B7, which
+ * timm only publishes as tf_*). scripts/fetch_weights.sh has the same
+ * weights names; tests/test_cache.sh checks they agree. Adding a variant is a
+ * row here (and EFFNET_NUM_VARIANTS in arch.h). */
+static const ArchVariant kVariants[EFFNET_NUM_VARIANTS] = {
+  {"b0", 1.0, 1.0, 224, "efficientnet_b0.ra_in1k"},
+  {"b1", 1.0, 1.1, 240, "efficientnet_b1.ft_in1k"},
+  {"b2", 1.1, 1.2, 260, "efficientnet_b2.ra_in1k"},
+  {"b3", 1.2, 1.4, 300, "efficientnet_b3.ra2_in1k"},
+  {"b4", 1.4, 1.8, 380, "efficientnet_b4.ra2_in1k"},
+  {"b5", 1.6, 2.2, 456, "tf_efficientnet_b5.aa_in1k"},
+  {"b6", 1.8, 2.6, 528, "tf_efficientnet_b6.aa_in1k"},
+  {"b7", 2.0, 3.1, 600, "tf_efficientnet_b7.aa_in1k"},
 };
+
+/* ImageNet normalization, what every published EfficientNet weight expects
+ * (declared in effnet.h). */
+const float effnet_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+const float effnet_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+
+const ArchVariant *arch_variant(int variant) {
+  return variant >= 0 && variant < EFFNET_NUM_VARIANTS ? &kVariants[variant] : NULL;
+}
 
 /* The B0 baseline: MBConv stages (expand ratio, kernel, stride, out channels, repeats). */
 static const struct { int expand, kernel, stride, out_ch, repeats; } kB0Stages[EFFNET_NUM_STAGES] = {
@@ -31,13 +53,14 @@ int arch_round_repeats(int r, double depth) {
 }
 
 int arch_build(int variant, ArchSpec *spec) {
-  if (variant < 0 || variant >= EFFNET_NUM_VARIANTS) return -1;
+  const ArchVariant *v = arch_variant(variant);
+  if (v == NULL) return -1;
   memset(spec, 0, sizeof *spec);
-  double w = kScaling[variant].width, d = kScaling[variant].depth;
+  double w = v->width, d = v->depth;
   spec->variant = variant;
   spec->width = w;
   spec->depth = d;
-  spec->resolution = kScaling[variant].resolution;
+  spec->resolution = v->resolution;
   spec->stem_ch = arch_round_channels(kB0Stem, w);
   spec->head_ch = arch_round_channels(kB0Head, w);
 

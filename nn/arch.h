@@ -1,14 +1,27 @@
 /* arch.h — EfficientNet B0–B7 built by compound scaling (Tan & Le, 2019).
  *
- * The B0 stage table and the (width, depth, resolution) coefficients are the
- * only constants; every variant's channels and repeats are derived with the
- * rounding rules the reference implementations use. */
+ * The B0 stage table and the variant table (arch.c: name, width, depth,
+ * resolution, default weights) are the only constants; every variant's
+ * channels and repeats are derived with the rounding rules the reference
+ * implementations use. Everything else that depends on the variant (names,
+ * input sizes, the weights cache) reads it from here. */
 #ifndef EFFNET_ARCH_H
 #define EFFNET_ARCH_H
 
 #define EFFNET_NUM_VARIANTS 8
 #define EFFNET_NUM_STAGES 7
 #define EFFNET_MAX_BLOCKS 64  /* B7 has 55 */
+
+/* One row of the variant table. */
+typedef struct {
+  const char *name;      /* "b0" .. "b7" */
+  double width, depth;   /* compound scaling coefficients */
+  int resolution;        /* square input size the weights were published with */
+  const char *weights;   /* the default weights' name, e.g. "efficientnet_b0.ra_in1k" */
+} ArchVariant;
+
+/* The row of variant 0 .. EFFNET_NUM_VARIANTS - 1, or NULL. */
+const ArchVariant *arch_variant(int variant);
 
 typedef struct {
   int in_ch, out_ch;     /* block input / output channels */

@@ -1,22 +1,15 @@
-/* cache.c — where downloaded weights live (see effnet.h). The names are
- * timm's repositories on the Hugging Face hub: its own B0-B4 weights, and
- * the TensorFlow ports for B5-B7, which timm only publishes as tf_*. The
- * same table is in scripts/fetch_weights.sh; tests/test_cache.sh checks they
- * agree. */
+/* cache.c — where downloaded weights live (see effnet.h). Each variant's
+ * weights name is a column of the variant table in arch.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "arch.h"
 #include "effnet.h"
 
-static const char *const kNames[8] = {
-  "efficientnet_b0.ra_in1k",    "efficientnet_b1.ft_in1k",    "efficientnet_b2.ra_in1k",
-  "efficientnet_b3.ra2_in1k",   "efficientnet_b4.ra2_in1k",   "tf_efficientnet_b5.aa_in1k",
-  "tf_efficientnet_b6.aa_in1k", "tf_efficientnet_b7.aa_in1k",
-};
-
 const char *effnet_default_weights_name(int variant) {
-  return variant >= 0 && variant < 8 ? kNames[variant] : NULL;
+  const ArchVariant *v = arch_variant(variant);
+  return v ? v->weights : NULL;
 }
 
 int effnet_cache_dir(char *path, size_t len) {

@@ -32,9 +32,6 @@
 #include "model.h"
 #include "resample.h"
 
-const float effnet_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-const float effnet_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-
 /* timm's crop for weights whose config.json does not give one (S / 0.875 =
  * 256 for 224, torchvision's Resize(256) + CenterCrop(224)). */
 #define DEFAULT_CROP_PCT 0.875f

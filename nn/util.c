@@ -1,27 +1,23 @@
 /* util.c — small helpers of the public API: names of variants and enums,
- * softmax and top-k. Nothing here touches models. */
+ * softmax and top-k. Nothing here touches models; the variants come from
+ * arch.c's table. */
 #include "effnet.h"
+
+#include "arch.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
 
-#define NUM_VARIANTS 8
-
-static const char *const variant_names[NUM_VARIANTS] = {"b0", "b1", "b2", "b3",
-                                                         "b4", "b5", "b6", "b7"};
-
-/* Square input resolution of each variant as published with the weights. */
-static const int variant_sizes[NUM_VARIANTS] = {224, 240, 260, 300, 380, 456, 528, 600};
-
 const char *effnet_variant_name(int variant) {
-  if (variant < 0 || variant >= NUM_VARIANTS) return NULL;
-  return variant_names[variant];
+  const ArchVariant *v = arch_variant(variant);
+  return v ? v->name : NULL;
 }
 
+/* Square input resolution of each variant as published with the weights. */
 int effnet_variant_input_size(int variant) {
-  if (variant < 0 || variant >= NUM_VARIANTS) return 0;
-  return variant_sizes[variant];
+  const ArchVariant *v = arch_variant(variant);
+  return v ? v->resolution : 0;
 }
 
 /* Case-insensitive prefix match; returns the rest of s or NULL. */
@@ -39,9 +35,10 @@ int effnet_variant_from_name(const char *name) {
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
     const char *rest = skip_prefix(name, prefixes[i]);
     if (rest == NULL) continue;
-    if ((rest[0] == 'b' || rest[0] == 'B') && rest[1] >= '0' && rest[1] <= '7' &&
-        rest[2] == '\0')
-      return rest[1] - '0';
+    for (int v = 0; v < EFFNET_NUM_VARIANTS; v++) {
+      const char *end = skip_prefix(rest, arch_variant(v)->name);
+      if (end && *end == '\0') return v;
+    }
   }
   return -1;
 }
