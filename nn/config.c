@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "effnet.h"
+#include "errors.h"
 #include "files.h"
 #include "json.h"
 
@@ -23,15 +23,8 @@ typedef struct {
   size_t errlen;
 } Ctx;
 
-__attribute__((format(printf, 2, 3))) static int fail(const Ctx *c, const char *fmt, ...) {
-  if (c->err && c->errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err, c->errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+/* Report and fail: the sentence into c's buffer, -1. */
+#define fail(c, ...) set_error((c)->err, (c)->errlen, __VA_ARGS__)
 
 /* An integer-valued number in [lo, hi]; 0, or -1 after reporting. */
 static int get_int(const Ctx *c, const JsonValue *v, const char *key, long lo, long hi, int *out) {

@@ -9,6 +9,8 @@
  * realloc of its own. */
 #include "json.h"
 
+#include "errors.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
@@ -105,24 +107,23 @@ static void fail_at(Parser *p, size_t at, const char *fmt, ...) {
   p->failed = 1;
   if (!p->err || p->errlen == 0) return;
   int n = snprintf(p->err, p->errlen, "invalid JSON at byte %zu: ", at);
-  if (n < 0 || (size_t)n >= p->errlen) return;
+  if (n < 0) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+  vset_error_at(p->err, p->errlen, (size_t)n, fmt, ap);
   va_end(ap);
 }
 
 static void fail_oom(Parser *p) {
   if (p->failed) return;
   p->failed = 1;
-  if (!p->err || !p->errlen) return;
   if (p->over_budget)
-    snprintf(p->err, p->errlen,
-             "the JSON text holds too many values for its size (stopped at byte %zu: parsing it would take more "
-             "than %d bytes of memory per byte of text)",
-             p->pos, JSON_MEMORY_PER_BYTE);
+    set_error(p->err, p->errlen,
+              "the JSON text holds too many values for its size (stopped at byte %zu: parsing it would take more "
+              "than %d bytes of memory per byte of text)",
+              p->pos, JSON_MEMORY_PER_BYTE);
   else
-    snprintf(p->err, p->errlen, "out of memory while parsing JSON");
+    set_error(p->err, p->errlen, "out of memory while parsing JSON");
 }
 
 static void *alloc(Parser *p, size_t size) {

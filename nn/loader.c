@@ -7,13 +7,13 @@
  * 4. fold BatchNorm into the conv before it, and pack for the kernels.
  * Every failure is one sentence naming the file and the tensor. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "config.h"
+#include "errors.h"
 #include "model.h"
 #include "safetensors.h"
 
@@ -30,16 +30,8 @@ typedef struct {
   size_t errlen;
 } Loader;
 
-static int fail(Loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(Loader *L, const char *fmt, ...) {
-  if (L->err && L->errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(L->err, L->errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+/* Report and fail: the sentence into L's buffer, -1. */
+#define fail(L, ...) set_error((L)->err, (L)->errlen, __VA_ARGS__)
 
 static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape) {
   size_t o = (size_t)snprintf(buf, len, "[");

@@ -15,6 +15,7 @@
 #include "safetensors.h"
 
 #include "json.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +69,10 @@ ST_PRINTF(2, 3)
 static void st_fail(const Ctx *c, const char *fmt, ...) {
   if (!c->err || c->errlen == 0) return;
   int n = snprintf(c->err, c->errlen, "%s: ", c->path);
-  if (n < 0 || (size_t)n >= c->errlen) return;
+  if (n < 0) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+  vset_error_at(c->err, c->errlen, (size_t)n, fmt, ap);
   va_end(ap);
 }
 
