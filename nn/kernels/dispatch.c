@@ -10,7 +10,7 @@
 
 static const Kernels kScalar = {
   .name = "scalar", .mr = EFFNET_SCALAR_MR, .nv = 1,
-  .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar, .vact = effnet_vact_scalar,
+  .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar,
   .scale_panels = effnet_scale_panels_scalar, .scale_channels = effnet_scale_channels_scalar,
   .unpack_u8 = effnet_unpack_u8_scalar, .resample_h_taps = effnet_resample_h_taps_scalar,
   .resample_v = effnet_resample_v_scalar, .store_rgb = effnet_store_rgb_scalar, .store_yuv = effnet_store_yuv_scalar,
@@ -19,7 +19,7 @@ static const Kernels kScalar = {
 #if defined(EFFNET_HAVE_X86)
 static const Kernels kAvx2 = {
   .name = "avx2", .mr = EFFNET_AVX2_MR, .nv = 1,
-  .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_avx2, .vact = effnet_vact_avx2,
+  .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_4x8_avx2,
   .scale_panels = effnet_scale_panels_avx2, .scale_channels = effnet_scale_channels_avx2,
   .unpack_u8 = effnet_unpack_u8_avx2, .resample_h_taps = effnet_resample_h_taps_avx2, .gather_cost = 4.0f,
   .resample_h_dense = effnet_resample_h_8x_avx2, .resample_tile = EFFNET_AVX2_RESAMPLE_TILE,
@@ -27,7 +27,7 @@ static const Kernels kAvx2 = {
 };
 static const Kernels kAvx512 = {
   .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = EFFNET_AVX512_NV,
-  .gemm = effnet_gemm_avx512, .dwconv = effnet_dwconv_avx512, .vact = effnet_vact_avx512,
+  .gemm = effnet_gemm_8x48_avx512, .dwconv = effnet_dwconv_8x16_avx512,
   .scale_panels = effnet_scale_panels_avx512, .scale_channels = effnet_scale_channels_avx512,
   .unpack_u8 = effnet_unpack_u8_avx512, .resample_h_taps = effnet_resample_h_taps_avx512, .gather_cost = 4.0f,
   .resample_h_dense = effnet_resample_h_16x_avx512, .resample_tile = EFFNET_AVX512_RESAMPLE_TILE,

@@ -69,7 +69,7 @@ ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, floa
     else dw_row(a, in_rows, out, pool, K, S, ACT_NONE);                                 \
     return;
 
-void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {
+void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {
   switch (a->k * 10 + a->stride) {
     DW_CASE(3, 1)
     DW_CASE(3, 2)

@@ -77,9 +77,9 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
     TILE_ROWS(MR, NV)             \
   }
 
-void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, int nv,
-                        int mr, int ncols, float *const *c_rows, const float *bias, Activation act,
-                        const float *const *res_rows) {
+void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, int nv,
+                             int mr, int ncols, float *const *c_rows, const float *bias, Activation act,
+                             const float *const *res_rows) {
   float *crow[MR];
   const float *rrow_buf[MR];
   for (int v = 0; v < nv;) {

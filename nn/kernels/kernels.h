@@ -45,7 +45,9 @@ typedef struct {
 } DwconvArgs;
 typedef void (*DwconvFn)(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 
-/* y[i] = act(x[i]) for n floats (may alias). */
+/* y[i] = act(x[i]) for n floats (may alias). Not in the table: the engine
+ * applies activations in the GEMM and depthwise epilogues; these are how
+ * tests/test_kernels.c checks each ISA's vmath-*.h. */
 typedef void (*VactFn)(const float *x, float *y, size_t n, Activation act);
 
 /* The squeeze-excitation gate, on whichever side of the project GEMM is
@@ -131,7 +133,6 @@ typedef struct {
   int nv;                  /* preferred panels per micro-kernel call */
   GemmUkernelFn gemm;
   DwconvFn dwconv;
-  VactFn vact;
   ScalePanelsFn scale_panels;
   ScaleChannelsFn scale_channels;
   /* frame path */
@@ -145,7 +146,14 @@ typedef struct {
   StoreYuvFn store_yuv;
 } Kernels;
 
-/* Every ISA's kernels, named family_shape_isa (XNNPACK style). */
+/* Every ISA's kernels, named effnet_FAMILY[_SHAPE]_ISA (XNNPACK style): the
+ * family (gemm, dwconv, vact, scale_panels, resample_h_taps, ...), then the
+ * register tile when the kernel holds one — GEMM rows x columns and depthwise
+ * outputs x channels (pixels x channels, like the GEMM), dense horizontal
+ * resampling outputs per tile ("8x") — then the ISA. Kernels that stream one
+ * vector (or one value) at a time have no shape: their width is the ISA's.
+ * A new kernel: its file kernels/FAMILY-ISA.c, its prototype here, its
+ * entry in dispatch.c's tables, its test in tests/test_kernels.c. */
 #define EFFNET_SCALAR_MR 4
 void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b,
                              size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
@@ -169,7 +177,7 @@ void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, co
 void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
                            size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
                            const float *bias, Activation act, const float *const *res_rows);
-void effnet_dwconv_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
+void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, size_t p1);
@@ -188,10 +196,10 @@ void effnet_store_yuv_avx2(const float *const *comp, int n, const float *m, cons
 
 #define EFFNET_AVX512_MR 8
 #define EFFNET_AVX512_NV 3
-void effnet_gemm_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
-                        size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                        const float *bias, Activation act, const float *const *res_rows);
-void effnet_dwconv_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
+void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
+                             size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
+                             const float *bias, Activation act, const float *const *res_rows);
+void effnet_dwconv_8x16_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx512(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_avx512(float *x, const float *gate, int C, size_t p0, size_t p1);
