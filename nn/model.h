@@ -1,6 +1,7 @@
 /* model.h — what a loaded model holds: the architecture, BatchNorm-folded
  * weights packed for the kernels, and the geometry planned for its input size.
- * Shared by loader.c (fills it), forward.c (runs it) and workspace.c. */
+ * Shared by loader.c (fills it), model.c (plans its geometry), forward.c
+ * (plans the workspace and runs it) and prep.c (the frame path's plan). */
 #ifndef EFFNET_MODEL_H
 #define EFFNET_MODEL_H
 
