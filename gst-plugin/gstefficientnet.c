@@ -29,6 +29,7 @@
 
 #include "gstefficientnet.h"
 #include "effnetshared.h"
+#include "effnetmeta.h"
 
 #include <math.h>
 #include <string.h>
@@ -178,6 +179,8 @@ struct _GstEfficientNet
   GArray *rects;                /* of EffnetRect, one chunk of the ROIs' */
   float *probs;
   int *top;
+  float *levels;                /* the ranking's probabilities and names */
+  const gchar **names;
 
   /* stream state, streaming thread */
   GstEffnetClient *client;      /* our place in the shared model's rotation */
@@ -322,52 +325,6 @@ gst_efficientnet_region_get_type (void)
 
 /* ---- small helpers ---- */
 
-static void
-array_take (GValue * array, GValue * v)
-{
-  gst_value_array_append_and_take_value (array, v);
-}
-
-static void
-array_add_string (GValue * array, const gchar * s)
-{
-  GValue v = G_VALUE_INIT;
-
-  g_value_init (&v, G_TYPE_STRING);
-  g_value_set_string (&v, s);
-  array_take (array, &v);
-}
-
-static void
-array_add_int (GValue * array, gint i)
-{
-  GValue v = G_VALUE_INIT;
-
-  g_value_init (&v, G_TYPE_INT);
-  g_value_set_int (&v, i);
-  array_take (array, &v);
-}
-
-static void
-array_add_double (GValue * array, gdouble d)
-{
-  GValue v = G_VALUE_INIT;
-
-  g_value_init (&v, G_TYPE_DOUBLE);
-  g_value_set_double (&v, d);
-  array_take (array, &v);
-}
-
-static void
-array_add_float (GValue * array, gfloat f)
-{
-  GValue v = G_VALUE_INIT;
-
-  g_value_init (&v, G_TYPE_FLOAT);
-  g_value_set_float (&v, f);
-  array_take (array, &v);
-}
-
 /* Reads a 3-value mean/std property; an empty one takes `fallback`. */
 static gboolean
 read_triplet (const GValue * array, const gfloat fallback[3], gfloat out[3],
@@ -488,6 +445,8 @@ setup_model (GstEfficientNet * self, const gchar * labels_path)
 
   self->probs = g_new (float, self->classes);
   self->top = g_new (int, self->classes);
+  self->levels = g_new (float, self->classes);
+  self->names = g_new (const gchar *, self->classes);
   self->result.logits = g_new0 (float, self->classes);
   self->jobs[0] = gst_effnet_job_new (info);
   self->jobs[1] = gst_effnet_job_new (info);
@@ -652,47 +611,23 @@ rank_classes (GstEfficientNet * self, const float *logits,
   return i;
 }
 
-/* label / class-id / score and the top-* arrays of one result (empty ones
- * when logits is NULL), plus the logits when asked for. */
-static void
+/* The ranking of one result (an empty one when logits is NULL), plus the
+ * logits when asked for; returns how many classes are reported. */
+static gint
 set_ranking (GstEfficientNet * self, GstStructure * s, const float *logits,
-    const FrameSettings * fs, const gchar * id_field, const gchar * score_field)
+    const FrameSettings * fs)
 {
-  GValue labels = G_VALUE_INIT, ids = G_VALUE_INIT, scores = G_VALUE_INIT;
   gint count = logits ? rank_classes (self, logits, fs) : 0, i;
 
-  g_value_init (&labels, GST_TYPE_ARRAY);
-  g_value_init (&ids, GST_TYPE_ARRAY);
-  g_value_init (&scores, GST_TYPE_ARRAY);
   for (i = 0; i < count; i++) {
-    array_add_string (&labels, self->labels[self->top[i]]);
-    array_add_int (&ids, self->top[i]);
-    array_add_double (&scores, self->probs[self->top[i]]);
+    self->levels[i] = self->probs[self->top[i]];
+    self->names[i] = self->labels[self->top[i]];
   }
-  gst_structure_set (s,
-      "label", G_TYPE_STRING, count ? self->labels[self->top[0]] : "",
-      id_field, G_TYPE_INT, count ? self->top[0] : -1,
-      score_field, G_TYPE_DOUBLE, count ? (gdouble) self->probs[self->top[0]]
-      : 0.0, NULL);
-  gst_structure_take_value (s, "top-labels", &labels);
-  gst_structure_take_value (s, "top-class-ids", &ids);
-  gst_structure_take_value (s, "top-scores", &scores);
-
-  if (fs->attach_logits && logits != NULL) {
-    GValue all = G_VALUE_INIT;
-
-    g_value_init (&all, GST_TYPE_ARRAY);
-    for (i = 0; i < self->classes; i++)
-      array_add_float (&all, logits[i]);
-    gst_structure_take_value (s, "logits", &all);
-  }
-}
-
-static gboolean
-copy_field (GQuark field, const GValue * value, gpointer user_data)
-{
-  gst_structure_id_set_value (user_data, field, value);
-  return TRUE;
+  gst_effnet_meta_set_classes (s, count, self->levels, self->top,
+      (const gchar * const *) self->names);
+  if (fs->attach_logits && logits != NULL)
+    gst_effnet_meta_set_logits (s, self->classes, logits);
+  return count;
 }
 
 static void
@@ -707,29 +642,21 @@ post_result_message (GstEfficientNet * self, GstBuffer * buf,
     running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
     stream = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
   }
-  gst_structure_set (s, "timestamp", G_TYPE_UINT64, pts,
-      "stream-time", G_TYPE_UINT64, stream,
-      "running-time", G_TYPE_UINT64, running, NULL);
+  gst_effnet_meta_set_timestamps (s, pts, stream, running);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* Attaches `s` (named "efficientnet") to the buffer as the custom meta, and
- * posts it when asked. Takes `s`. */
+/* Attaches `s` (from gst_effnet_meta_structure_new) to the buffer as the
+ * custom meta, and posts it when asked. Takes `s`. */
 static void
 publish (GstEfficientNet * self, GstBuffer * buf, guint64 index,
     guint64 source_frame, guint64 inference_ns, GstStructure * s,
     const FrameSettings * fs)
 {
-  GstCustomMeta *meta;
-
-  gst_structure_set (s, "model", G_TYPE_STRING, self->model_name,
-      "stale", G_TYPE_BOOLEAN, source_frame != index,
-      "source-frame", G_TYPE_UINT64, source_frame,
-      "inference-ns", G_TYPE_UINT64, inference_ns,
-      "element", G_TYPE_STRING, GST_ELEMENT_NAME (self), NULL);
-  meta = gst_buffer_add_custom_meta (buf, GST_EFFICIENTNET_META_NAME);
-  gst_structure_foreach (s, copy_field, gst_custom_meta_get_structure (meta));
+  gst_effnet_meta_set_source (s, self->model_name, source_frame != index,
+      source_frame, inference_ns, GST_ELEMENT_NAME (self));
+  gst_effnet_meta_add (buf, s);
   if (fs->post_messages)
     post_result_message (self, buf, s);
   else
@@ -752,14 +679,13 @@ static void
 attach_frame_result (GstEfficientNet * self, GstBuffer * buf, guint64 index,
     const FrameSettings * fs)
 {
-  GstStructure *s = gst_structure_new_empty ("efficientnet");
+  GstStructure *s = gst_effnet_meta_structure_new ();
   guint64 source, ns;
 
   g_mutex_lock (&self->result_lock);
-  set_ranking (self, s, self->result.valid ? self->result.logits : NULL, fs,
-      "class-id", "score");
+  set_ranking (self, s, self->result.valid ? self->result.logits : NULL, fs);
   source = self->result.valid ? self->result.source_frame :
-      GST_EFFICIENTNET_NO_FRAME;
+      GST_EFFNET_NO_FRAME;
   ns = self->result.valid ? self->result.inference_ns : 0;
   g_mutex_unlock (&self->result_lock);
   publish (self, buf, index, source, ns, s, fs);
@@ -971,11 +897,9 @@ static GstStructure *
 roi_param_new (GstEfficientNet * self, const float *logits,
     const FrameSettings * fs)
 {
-  GstStructure *s = gst_structure_new (GST_EFFICIENTNET_ROI_PARAM_NAME,
-      "model_name", G_TYPE_STRING, self->model_name, NULL);
+  GstStructure *s = gst_effnet_roi_param_new (self->model_name);
 
-  set_ranking (self, s, logits, fs, "label_id", "confidence");
-  if (g_value_get_int (gst_structure_get_value (s, "label_id")) < 0) {
+  if (set_ranking (self, s, logits, fs) == 0) {
     /* nothing above the threshold: the ROI gets no result */
     gst_structure_free (s);
     return NULL;
@@ -1081,9 +1005,9 @@ classify_roi_frame (GstEfficientNet * self, GstVideoFrame * frame,
     self->roi_ns = ns;
     self->next_due = index + fs->interval;
   }
-  s = gst_structure_new ("efficientnet", "roi-count", G_TYPE_UINT, count,
-      "roi-skipped", G_TYPE_UINT, skipped, NULL);
-  set_ranking (self, s, NULL, fs, "class-id", "score");
+  s = gst_effnet_meta_structure_new ();
+  gst_effnet_meta_set_roi_counts (s, count, skipped);
+  set_ranking (self, s, NULL, fs);
   publish (self, frame->buffer, index, self->roi_frame, self->roi_ns, s, fs);
   return GST_FLOW_OK;
 }
@@ -1248,6 +1172,8 @@ release_model (GstEfficientNet * self)
   g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->probs, g_free);
   g_clear_pointer (&self->top, g_free);
+  g_clear_pointer (&self->levels, g_free);
+  g_clear_pointer (&self->names, g_free);
   g_clear_pointer (&self->result.logits, g_free);
   g_clear_pointer (&self->result.error, g_free);
   gst_video_info_init (&self->in_info);
@@ -1263,7 +1189,7 @@ reset_stream (GstEfficientNet * self)
 {
   self->frame_count = 0;
   self->next_due = 0;
-  self->roi_frame = GST_EFFICIENTNET_NO_FRAME;
+  self->roi_frame = GST_EFFNET_NO_FRAME;
   self->roi_ns = 0;
   self->warned_max_rois = FALSE;
   self->result.valid = FALSE;
@@ -1754,13 +1680,10 @@ gst_efficientnet_class_init (GstEfficientNetClass * klass)
   GstElementClass *element_class = (GstElementClass *) klass;
   GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
   GstVideoFilterClass *filter_class = (GstVideoFilterClass *) klass;
-  static const gchar *meta_tags[] = { NULL };
 
   GST_DEBUG_CATEGORY_INIT (gst_efficientnet_debug, "efficientnet", 0,
       "EfficientNet classifier");
-  /* No tags: the result describes the picture, not its format or size. */
-  gst_meta_register_custom (GST_EFFICIENTNET_META_NAME, meta_tags, NULL,
-      NULL, NULL);
+  gst_effnet_meta_register ();
 
   gobject_class->set_property = gst_efficientnet_set_property;
   gobject_class->get_property = gst_efficientnet_get_property;

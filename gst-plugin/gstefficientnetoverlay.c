@@ -32,8 +32,10 @@
 
 #include "gstefficientnetoverlay.h"
 #include "gstefficientnet.h"
+#include "effnetmeta.h"
 
 #include <pango/pangocairo.h>
+#include <math.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_efficientnet_overlay_debug);
@@ -307,36 +309,21 @@ static gboolean
 frame_text (GstBuffer * buf, const Settings * st, GString * text,
     gboolean * stale)
 {
-  GstCustomMeta *meta;
-  const GstStructure *s;
-  const GValue *labels, *scores;
-  guint n, i;
+  GstEffnetMeta meta;
+  gsize n, i;
 
-  if (st->max_labels == 0)
+  if (st->max_labels == 0 || !gst_effnet_meta_from_buffer (buf, &meta))
     return FALSE;
-  meta = gst_buffer_get_custom_meta (buf, GST_EFFICIENTNET_META_NAME);
-  if (meta == NULL)
-    return FALSE;
-  s = gst_custom_meta_get_structure (meta);
-  labels = gst_structure_get_value (s, "top-labels");
-  scores = gst_structure_get_value (s, "top-scores");
-  if (labels == NULL || !GST_VALUE_HOLDS_ARRAY (labels))
-    return FALSE;
-  if (scores != NULL && !GST_VALUE_HOLDS_ARRAY (scores))
-    scores = NULL;
-  n = MIN (gst_value_array_get_size (labels), st->max_labels);
+  n = MIN (gst_effnet_meta_get_length (&meta), st->max_labels);
   for (i = 0; i < n; i++) {
-    const GValue *l = gst_value_array_get_value (labels, i);
-    const GValue *sc = scores != NULL && i < gst_value_array_get_size (scores)
-        ? gst_value_array_get_value (scores, i) : NULL;
-    gboolean has_score = sc != NULL && G_VALUE_HOLDS_DOUBLE (sc);
+    gdouble score = gst_effnet_meta_get_level (&meta, i);
+    gboolean has_score = !isnan (score);
 
-    append_line (text, G_VALUE_HOLDS_STRING (l) ? g_value_get_string (l) :
-        NULL, has_score, has_score ? g_value_get_double (sc) : 0.0,
-        st->show_scores, "\t");
+    append_line (text, gst_effnet_meta_get_label (&meta, i), has_score,
+        has_score ? score : 0.0, st->show_scores, "\t");
   }
   *stale = FALSE;
-  gst_structure_get_boolean (s, "stale", stale);
+  gst_effnet_meta_get_stale (&meta, stale);
   return n > 0;
 }
 
@@ -353,18 +340,16 @@ collect_rois (GstBuffer * buf, const Settings * st, gint width, gint height,
   while ((roi = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
-        GST_EFFICIENTNET_ROI_PARAM_NAME);
+    GstEffnetMeta meta;
     gint64 x0, y0, x1, y1;
     gdouble confidence = 0.0;
     gboolean has_score;
     const gchar *label;
     gchar *fallback = NULL;
-    gint id;
     RoiItem item;
     GString *text;
 
-    if (p == NULL)
+    if (!gst_effnet_meta_from_roi (roi, &meta))
       continue;
     x0 = CLAMP ((gint64) roi->x, 0, width);
     y0 = CLAMP ((gint64) roi->y, 0, height);
@@ -372,11 +357,11 @@ collect_rois (GstBuffer * buf, const Settings * st, gint width, gint height,
     y1 = CLAMP ((gint64) roi->y + roi->h, 0, height);
     if (x1 <= x0 || y1 <= y0)
       continue;
-    label = gst_structure_get_string (p, "label");
-    if ((label == NULL || label[0] == '\0') &&
-        gst_structure_get_int (p, "label_id", &id))
-      label = fallback = g_strdup_printf ("class %d", id);
-    has_score = gst_structure_get_double (p, "confidence", &confidence);
+    label = gst_effnet_meta_get_top_label (&meta);
+    if (label == NULL || label[0] == '\0')
+      label = fallback = g_strdup_printf ("class %d",
+          gst_effnet_meta_get_top_class_id (&meta));
+    has_score = gst_effnet_meta_get_top_level (&meta, &confidence);
     text = g_string_new (NULL);
     append_line (text, label, has_score, confidence, st->show_scores, "  ");
     g_free (fallback);
@@ -1006,10 +991,10 @@ gst_efficientnet_overlay_class_init (GstEfficientNetOverlayClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_efficientnet_overlay_debug,
       "efficientnetoverlay", 0, "EfficientNet classification overlay");
-  /* The efficientnet element registers the "EfficientNetClassification"
-   * custom meta in its class_init; make sure that ran, so the meta can be
-   * looked up (and added by applications) with only this element in use. */
-  g_type_class_unref (g_type_class_ref (GST_TYPE_EFFICIENTNET));
+  /* Register the "EfficientNetClassification" custom meta here too, so it
+   * can be looked up (and added by applications) with only this element in
+   * use. */
+  gst_effnet_meta_register ();
 
   gobject_class->set_property = gst_efficientnet_overlay_set_property;
   gobject_class->get_property = gst_efficientnet_overlay_get_property;
