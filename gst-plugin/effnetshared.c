@@ -2,6 +2,7 @@
  * scheduler that run every element's jobs on each. See effnetshared.h for
  * the contract. */
 #include "effnetshared.h"
+#include "effnetgovernor.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,33 +36,10 @@ GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
 
 typedef struct _Worker Worker;
 
-/* Sizes (of a lone job's team, or of a single-thread batch) and how fast
- * each ran per image (see effnetshared.h). */
-typedef struct
-{
-  guint max;                    /* the largest size */
-  gdouble *ns;                  /* [max + 1]: average ns per image, 0 = unknown */
-  guint best;                   /* the size to use */
-  guint since_probe;            /* choices since a neighbour was tried */
-  guint probe_turn;
-  guint backoff;                /* doubles each time a try leaves `best` */
-  gdouble margin;               /* another size must take less than this
-                                 * times the best's time to replace it */
-} Governor;
-
-/* Choices between tries of a neighbouring size: 16, times how much slower it
- * last measured, times 2 for each try in a row that found it slower (up to
- * GOVERNOR_PROBE_MAX; back to 16 when the best size changes). A size that ran
- * 3 times slower costs 12 % at first, then less and less: on a machine whose
- * other work lasts, a live stream loses a frame to a try every half minute. */
-#define GOVERNOR_PROBE_EVERY 16
-#define GOVERNOR_PROBE_MAX 1024
-/* weight of the newest time in a size's average */
-#define GOVERNOR_ALPHA 0.3
-/* another size replaces the best only when this much faster: times under
- * contention vary by tens of percent from job to job. Team sizes differ by
- * 1.8x on an idle machine and by several times under contention; batches by
- * -7 % to +35 % per image (bench/README.md), so they need more evidence. */
+/* Another size replaces the best only when this much faster (see
+ * effnetgovernor.h). Team sizes differ by 1.8x on an idle machine and by
+ * several times under contention; batches by -7 % to +35 % per image
+ * (bench/README.md), so they need more evidence. */
 #define GOVERNOR_TEAM_MARGIN 0.9
 #define GOVERNOR_BATCH_MARGIN 0.8
 
@@ -116,8 +94,9 @@ struct _GstEffnetShared
   guint running;                /* jobs being run */
   guint64 starts;               /* jobs started, ever */
   gboolean quit;
-  Governor governor;            /* worker 0's lone jobs: team sizes */
-  Governor batching;            /* single-thread jobs of an overloaded model: batch sizes */
+  EffnetGovernor governor;      /* worker 0's lone jobs: team sizes */
+  EffnetGovernor batching;      /* single-thread jobs of an overloaded model: batch sizes */
+  gboolean cpu_times;           /* the machine's CPU times can be read */
 };
 
 static GMutex registry_lock;
@@ -219,66 +198,6 @@ fit_workspace (Worker * w, int n, char *err, size_t errlen)
   return TRUE;
 }
 
-/* ---- the governor ---- */
-
-static void
-governor_init (Governor * g, guint max, guint first, gdouble margin)
-{
-  g->margin = margin;
-  g->max = max;
-  g->ns = g_new0 (gdouble, max + 1);
-  g->best = CLAMP (first, 1, max);
-  g->backoff = 1;
-}
-
-/* The team size for worker 0's next lone job, at most `free` cores. */
-static guint
-governor_choose (Governor * g, guint free)
-{
-  guint size = g->best, probe, cand[2], n = 0;
-  gdouble every;
-
-  if (g->best > 1)
-    cand[n++] = g->best / 2;
-  if (g->best < g->max)
-    cand[n++] = MIN (g->best * 2, g->max);
-  if (n > 0) {
-    probe = cand[g->probe_turn % n];
-    every = (gdouble) GOVERNOR_PROBE_EVERY * g->backoff;
-    if (g->ns[probe] > 0 && g->ns[g->best] > 0)
-      every *= MAX (1.0, g->ns[probe] / g->ns[g->best]);
-    if (++g->since_probe >= MIN (every, GOVERNOR_PROBE_MAX)) {
-      g->since_probe = 0;
-      g->probe_turn++;
-      size = probe;
-    }
-  }
-  return CLAMP (size, 1, MAX (free, 1));
-}
-
-/* A lone job of n images took ns on `size` threads. */
-static void
-governor_record (Governor * g, guint size, int n, gint64 ns)
-{
-  gdouble per = (gdouble) ns / MAX (n, 1);
-  guint s, was = g->best;
-
-  if (size < 1 || size > g->max)
-    return;
-  g->ns[size] = g->ns[size] > 0 ?
-      (1 - GOVERNOR_ALPHA) * g->ns[size] + GOVERNOR_ALPHA * per : per;
-  if (g->ns[was] <= 0)
-    g->best = size;
-  for (s = 1; s <= g->max; s++)
-    if (s != was && g->ns[s] > 0 && g->ns[s] < g->margin * g->ns[was]
-        && g->ns[s] < g->ns[g->best])
-      g->best = s;
-  if (g->best != was)
-    g->backoff = 1;
-  else if (size != was)
-    g->backoff = MIN (g->backoff * 2, GOVERNOR_PROBE_MAX);
-}
-
 /* ---- the workers ---- */
 
 /* The next client in the rotation with a pending job and none running. */
@@ -306,6 +225,21 @@ batchable (const GstEffnetJob * job)
   return job->n == 1 && job->prep == NULL && job->input != NULL;
 }
 
+/* The team size of a lone job. */
+static guint
+choose_team_locked (GstEffnetShared * shared, guint free, gboolean * sample)
+{
+  guint skipped = shared->governor.skipped;
+  guint threads = effnet_governor_choose (&shared->governor, free,
+      shared->cpu_times ? sample : NULL);
+
+  if (shared->governor.skipped != skipped)
+    GST_DEBUG ("governor: no try of a larger team: %.2f of %u cores were "
+        "idle while lone jobs ran, model %s", shared->governor.last_idle,
+        shared->governor.ncpu, shared->name);
+  return threads;
+}
+
 /* Takes the client's pending job into the worker's list. */
 static void
 take_locked (GstEffnetShared * shared, GstEffnetClient * c,
@@ -324,7 +258,7 @@ take_locked (GstEffnetShared * shared, GstEffnetClient * c,
  * to take them. 0 when the model quits. */
 static guint
 take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
-    guint * threads, gboolean * lone, gboolean * overloaded)
+    guint * threads, gboolean * lone, gboolean * overloaded, gboolean * sample)
 {
   GstEffnetShared *shared = w->shared;
 
@@ -344,7 +278,7 @@ take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
       if (w->index != 0)
         *threads = 1;
       else if (*lone)
-        *threads = governor_choose (&shared->governor, free);
+        *threads = choose_team_locked (shared, free, sample);
       else
         *threads = MAX (1, free / (shared->pending + 1));
       /* more waiting than the other free cores can start: batch, as many
@@ -352,7 +286,8 @@ take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
       *overloaded = *threads == 1 && batchable (jobs[0]) &&
           shared->pending > free - 1;
       if (*overloaded) {
-        guint cap = governor_choose (&shared->batching, shared->batch_max);
+        guint cap = effnet_governor_choose (&shared->batching,
+            shared->batch_max, NULL);
 
         while (n < cap && shared->pending > free - 1 &&
             (c = next_client_locked (shared)) != NULL &&
@@ -471,19 +406,24 @@ worker_thread (gpointer data)
   g_mutex_lock (&shared->lock);
   for (;;) {
     guint threads = 1, n, i;
-    gboolean lone = FALSE, overloaded = FALSE;
+    gboolean lone = FALSE, overloaded = FALSE, sample = FALSE;
+    EffnetCpuTimes before, after;
     guint64 started;
 
-    n = take_jobs_locked (w, jobs, clients, &threads, &lone, &overloaded);
+    n = take_jobs_locked (w, jobs, clients, &threads, &lone, &overloaded,
+        &sample);
     if (n == 0)
       break;
     started = shared->starts;
     g_mutex_unlock (&shared->lock);
 
+    /* the governor asks how busy the machine is around a lone job */
+    sample = sample && effnet_cpu_times_read (&before);
     if (n == 1)
       run_job (w, jobs[0], threads);
     else
       run_batch (w, jobs, n);
+    sample = sample && effnet_cpu_times_read (&after);
     for (i = 0; i < n; i++)
       if (jobs[i]->done_func)
         jobs[i]->done_func (jobs[i], jobs[i]->user_data);
@@ -491,12 +431,16 @@ worker_thread (gpointer data)
     g_mutex_lock (&shared->lock);
     /* alone from start to end: a fair time for its team size */
     if (w->index == 0 && lone && jobs[0]->rc == 0 &&
-        shared->starts == started)
-      governor_record (&shared->governor, threads, jobs[0]->n,
+        shared->starts == started) {
+      effnet_governor_record (&shared->governor, threads, jobs[0]->n,
           jobs[0]->forward_ns);
+      if (sample)
+        effnet_governor_record_idle (&shared->governor, &before, &after);
+    }
     /* one frame or a batch, run while the model was overloaded */
     if (overloaded && jobs[0]->rc == 0)
-      governor_record (&shared->batching, n, (int) n, jobs[0]->forward_ns);
+      effnet_governor_record (&shared->batching, n, (int) n,
+          jobs[0]->forward_ns);
     shared->running -= n;
     shared->cores_busy -= threads;
     w->busy = FALSE;
@@ -512,6 +456,21 @@ worker_thread (gpointer data)
   g_free (jobs);
   g_free (clients);
   return NULL;
+}
+
+/* The team governor of worker 0's lone jobs: it starts with all the
+ * model's threads, and samples the machine's CPU times where it can. */
+static void
+governor_init_team (GstEffnetShared * shared)
+{
+  EffnetCpuTimes t;
+
+  effnet_governor_init (&shared->governor, shared->threads, shared->threads,
+      GOVERNOR_TEAM_MARGIN, TRUE);
+  shared->cpu_times = effnet_cpu_times_read (&t);
+  if (!shared->cpu_times)
+    GST_INFO ("the machine's CPU times cannot be read: the governor tries "
+        "larger teams without knowing whether cores are idle");
 }
 
 static GstEffnetShared *
@@ -550,8 +509,8 @@ shared_free (GstEffnetShared * shared)
     g_free (shared->workers[i].batch_logits);
   }
   g_free (shared->workers);
-  g_free (shared->governor.ns);
-  g_free (shared->batching.ns);
+  effnet_governor_clear (&shared->governor);
+  effnet_governor_clear (&shared->batching);
   g_ptr_array_unref (shared->clients);
   g_mutex_clear (&shared->lock);
   g_cond_clear (&shared->wake);
@@ -619,8 +578,7 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
         "%s", err);
     return FALSE;
   }
-  governor_init (&shared->governor, shared->threads, shared->threads,
-      GOVERNOR_TEAM_MARGIN);
+  governor_init_team (shared);
 
   delay = g_getenv (TEST_DELAY_ENV);
   if (delay != NULL)
@@ -630,8 +588,8 @@ shared_load (GstEffnetShared * shared, const gchar * path, const gchar * file,
       CLAMP (g_ascii_strtoull (batch, NULL, 10), 1,
       GST_EFFNET_SHARED_MAX_BATCH) : DEFAULT_BATCH_MAX;
   /* batches start at one frame: tried, and kept where they run faster */
-  governor_init (&shared->batching, shared->batch_max, 1,
-      GOVERNOR_BATCH_MARGIN);
+  effnet_governor_init (&shared->batching, shared->batch_max, 1,
+      GOVERNOR_BATCH_MARGIN, FALSE);
 
   for (i = 0; i < shared->threads; i++) {
     gchar *name = g_strdup_printf ("effnet-model-%u", i);

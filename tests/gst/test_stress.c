@@ -1205,8 +1205,12 @@ GST_START_TEST (test_schedule_rotation)
     total += n;
     fail_unless_equals_int (c[i].wrong_sync, 0);
   }
-  fail_unless (most - least <= 2, "unfair: %u to %u inferences per element "
-      "in %.1f s", least, most, seconds);
+  /* a round robin gives each element its turn; an element whose feeding
+   * thread was descheduled past its turn (CI runs tests side by side on 2
+   * cores) loses that one, so allow a few: a rotation restarting at the
+   * first element gave 1 to 76 */
+  fail_unless (most - least <= MAX (2, total / SCHED_CLIENTS / 6), "unfair: "
+      "%u to %u inferences per element in %.1f s", least, most, seconds);
   /* jobs of SCHED_DELAY_MS + a forward pass, back to back */
   fail_unless (total >= 0.5 * seconds * 1000 / SCHED_DELAY_MS, "the worker "
       "idled: %u inferences in %.1f s of %d ms jobs", total, seconds,
