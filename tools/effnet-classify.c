@@ -44,12 +44,12 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 typedef enum { FORMAT_JSONL, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
 
 typedef struct {
-  const char *weights;          /* NULL: the element's own default */
-  const char *variant;          /* NULL: the element's default (auto) */
+  gchar *weights;               /* NULL: the element's own default */
+  gchar *variant;               /* NULL: the element's default (auto) */
   guint top_k;
   guint interval;
   OutputFormat format;
-  const char *output;           /* NULL: stdout */
+  gchar *output;                /* NULL: stdout */
   gboolean quiet;
   char **inputs;
   int n_inputs;
@@ -78,30 +78,6 @@ typedef struct {
   int write_errno;
 } Run;
 
-static void
-usage (FILE * f)
-{
-  fprintf (f,
-      "Usage: " PROG " [OPTION]... INPUT...\n"
-      "Classify images and videos with the efficientnet GStreamer element; one record per\n"
-      "classified frame.\n"
-      "\n"
-      "  --weights W        .safetensors file, or folder holding model.safetensors + config.json\n"
-      "  --variant bN       auto (default) or b0..b7; must match the weights\n"
-      "  --top-k K          classes per record, 1..1000 (default 5)\n"
-      "  --interval N       classify every Nth frame (default 1: every frame)\n"
-      "  --format F         jsonl (default), csv, or text (a line per frame for people)\n"
-      "  -o, --output FILE  write the records to FILE instead of stdout\n"
-      "  -q, --quiet        no progress bar and no summary on stderr\n"
-      "  -h, --help         this help\n"
-      "\n"
-      "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
-      "JSON lines: {\"input\",\"frame\",\"timestamp\",\"labels\",\"class_ids\",\"scores\"} per frame.\n"
-      "CSV: input,frame,timestamp,rank,label,class_id,score, one row per frame and rank.\n"
-      "A summary of each video (most frequent top-1 labels) goes to stderr.\n"
-      "Exit status: 0 success, 1 an input or the element failed (stops there), 2 bad usage.\n");
-}
-
 static void G_GNUC_PRINTF (1, 2)
 usage_error (const char *fmt, ...)
 {
@@ -114,6 +90,15 @@ usage_error (const char *fmt, ...)
   exit (EXIT_USAGE);
 }
 
+/* ---- the command line (GOptionContext) ----
+ *
+ * The options with a value are callbacks that check it and fail with the sentence usage_error
+ * prints. All take the value's bytes as given (G_OPTION_FLAG_FILENAME: no conversion from the
+ * locale's encoding), like the inputs. */
+
+#define BAD_VALUE(error, ...) \
+  (g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, __VA_ARGS__), FALSE)
+
 /* Parses an unsigned integer in [lo, hi]; FALSE if it is not one. */
 static gboolean
 parse_uint (const char *s, guint lo, guint hi, guint * out)
@@ -125,88 +110,168 @@ parse_uint (const char *s, guint lo, guint hi, guint * out)
   return TRUE;
 }
 
+static gboolean
+on_weights (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  if (!*value)
+    return BAD_VALUE (error, "--weights needs a file or folder name");
+  g_free (((Options *) data)->weights);
+  ((Options *) data)->weights = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+on_variant (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  if (!(strcmp (value, "auto") == 0 || (strlen (value) == 2 && (value[0] == 'b'
+                  || value[0] == 'B') && value[1] >= '0' && value[1] <= '7')))
+    return BAD_VALUE (error, "--variant must be auto or one of b0..b7, not '%s'", value);
+  g_free (((Options *) data)->variant);
+  ((Options *) data)->variant = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+on_top_k (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  if (!parse_uint (value, 1, 1000, &((Options *) data)->top_k))
+    return BAD_VALUE (error, "--top-k must be an integer from 1 to 1000, not '%s'", value);
+  return TRUE;
+}
+
+static gboolean
+on_interval (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  if (!parse_uint (value, 1, G_MAXUINT, &((Options *) data)->interval))
+    return BAD_VALUE (error, "--interval must be a positive integer, not '%s'", value);
+  return TRUE;
+}
+
+static gboolean
+on_format (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  Options *opt = data;
+  if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
+    opt->format = FORMAT_JSONL;
+  else if (strcmp (value, "csv") == 0)
+    opt->format = FORMAT_CSV;
+  else if (strcmp (value, "text") == 0)
+    opt->format = FORMAT_TEXT;
+  else
+    return BAD_VALUE (error, "--format must be jsonl, csv or text, not '%s'", value);
+  return TRUE;
+}
+
+static gboolean
+on_output (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  if (!*value)
+    return BAD_VALUE (error, "--output needs a file name");
+  g_free (((Options *) data)->output);
+  ((Options *) data)->output = g_strdup (value);
+  return TRUE;
+}
+
+/* -h, --help: GOption's own help would print through g_print, which turns the UTF-8 of its
+ * "[OPTION…]" into '?' in the C locale, and lists -?, --help-all. */
+static GOptionContext *option_context;
+
+static gboolean
+on_help (const gchar * name, const gchar * value, gpointer data, GError ** error)
+{
+  gchar *help = g_option_context_get_help (option_context, TRUE, NULL);
+  fputs (help, stdout);
+  g_free (help);
+  exit (0);
+}
+
+#define VALUE_OPTION(long_name, short_name, cb, text, arg) \
+  { long_name, short_name, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, (gpointer) cb, text, arg }
+
+static const GOptionEntry option_entries[] = {
+  VALUE_OPTION ("weights", 0, on_weights,
+      ".safetensors file, or folder holding model.safetensors + config.json", "W"),
+  VALUE_OPTION ("variant", 0, on_variant, "auto (default) or b0..b7; must match the weights", "bN"),
+  VALUE_OPTION ("top-k", 0, on_top_k, "classes per record, 1..1000 (default 5)", "K"),
+  VALUE_OPTION ("interval", 0, on_interval, "classify every Nth frame (default 1: every frame)",
+      "N"),
+  VALUE_OPTION ("format", 0, on_format,
+      "jsonl (default), csv, or text (a line per frame for people)", "F"),
+  VALUE_OPTION ("output", 'o', on_output, "write the records to FILE instead of stdout", "FILE"),
+  /* arg_data is set in parse_options */
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, NULL, "no progress bar and no summary on stderr", NULL},
+  {"help", 'h', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_help, "this help", NULL},
+  {NULL}
+};
+
+/* The long name of the option ARG names ("--top-k", "-o", or a group of short ones ending with
+ * it, "-qo"), NULL if none. */
+static const char *
+option_long_name (const char *arg)
+{
+  const GOptionEntry *e;
+  for (e = option_entries; e->long_name; e++)
+    if ((arg[0] == '-' && arg[1] == '-' && strcmp (arg + 2, e->long_name) == 0) ||
+        (arg[0] == '-' && arg[1] != '-' && e->short_name && arg[strlen (arg) - 1] == e->short_name))
+      return e->long_name;
+  return NULL;
+}
+
 static void
 parse_options (int argc, char **argv, Options * opt)
 {
-  int i, n = 0;
+  GOptionEntry entries[G_N_ELEMENTS (option_entries)];
+  GOptionContext *ctx;
+  GOptionGroup *group;
+  GError *err = NULL;
+  const char *last = argc > 1 ? argv[argc - 1] : "";
   gboolean no_more_options = FALSE;
+  int i, n = 0;
 
   memset (opt, 0, sizeof (*opt));
   opt->top_k = 5;
   opt->interval = 1;
+
+  memcpy (entries, option_entries, sizeof entries);
+  for (i = 0; entries[i].long_name; i++)
+    if (strcmp (entries[i].long_name, "quiet") == 0)
+      entries[i].arg_data = &opt->quiet;
+
+  ctx = option_context = g_option_context_new ("INPUT...");
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_set_summary (ctx, "Classify images and videos with the efficientnet GStreamer "
+      "element; one record per classified "
+      "frame.");
+  g_option_context_set_description (ctx,
+      "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
+      "JSON lines: {\"input\",\"frame\",\"timestamp\",\"labels\",\"class_ids\",\"scores\"} per frame.\n"
+      "CSV: input,frame,timestamp,rank,label,class_id,score, one row per frame and rank.\n"
+      "A summary of each video (most frequent top-1 labels) goes to stderr.\n"
+      "Exit status: 0 success, 1 an input or the element failed (stops there), 2 bad usage.");
+  group = g_option_group_new (PROG, "", "", opt, NULL);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (ctx, group);
+  /* Unknown options stay in argv, to be named below as they were given. */
+  g_option_context_set_ignore_unknown_options (ctx, TRUE);
+
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    /* GOption's own error (not a callback's): an option that takes a value ends the command
+     * line. */
+    if (!g_error_matches (err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED) && option_long_name (last))
+      usage_error ("option --%s needs a value", option_long_name (last));
+    usage_error ("%s", err->message);
+  }
+  g_option_context_free (ctx);
+
+  /* Left: the inputs, "--" when inputs after it start with '-', unknown options. */
   opt->inputs = g_new0 (char *, argc + 1);
-
   for (i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *name, *value = NULL;
-    char *eq;
-    gchar *key;
-
-    if (no_more_options || arg[0] != '-' || strcmp (arg, "-") == 0) {
-      opt->inputs[n++] = argv[i];
-      continue;
-    }
-    if (strcmp (arg, "--") == 0) {
+    if (!no_more_options && strcmp (argv[i], "--") == 0)
       no_more_options = TRUE;
-      continue;
-    }
-    if (strcmp (arg, "-h") == 0 || strcmp (arg, "--help") == 0) {
-      usage (stdout);
-      exit (0);
-    }
-    if (strcmp (arg, "-q") == 0 || strcmp (arg, "--quiet") == 0) {
-      opt->quiet = TRUE;
-      continue;
-    }
-    /* Options with a value: --name VALUE, --name=VALUE, -o VALUE. */
-    eq = strchr (arg, '=');
-    key = eq && arg[1] == '-' ? g_strndup (arg, eq - arg) : g_strdup (arg);
-    if (strcmp (key, "-o") == 0) {
-      g_free (key);
-      key = g_strdup ("--output");
-    }
-    name = key;
-    if (strcmp (name, "--weights") != 0 && strcmp (name, "--variant") != 0 &&
-        strcmp (name, "--top-k") != 0 && strcmp (name, "--interval") != 0 &&
-        strcmp (name, "--format") != 0 && strcmp (name, "--output") != 0)
-      usage_error ("unknown option '%s'", arg);
-    if (eq && arg[1] == '-')
-      value = eq + 1;
-    else if (i + 1 < argc)
-      value = argv[++i];
+    else if (!no_more_options && argv[i][0] == '-' && argv[i][1])
+      usage_error ("unknown option '%s'", argv[i]);
     else
-      usage_error ("option %s needs a value", name);
-
-    if (strcmp (name, "--weights") == 0) {
-      if (!*value)
-        usage_error ("--weights needs a file or folder name");
-      opt->weights = value;
-    } else if (strcmp (name, "--variant") == 0) {
-      if (!(strcmp (value, "auto") == 0 || (strlen (value) == 2 && (value[0] == 'b'
-                      || value[0] == 'B') && value[1] >= '0' && value[1] <= '7')))
-        usage_error ("--variant must be auto or one of b0..b7, not '%s'", value);
-      opt->variant = value;
-    } else if (strcmp (name, "--top-k") == 0) {
-      if (!parse_uint (value, 1, 1000, &opt->top_k))
-        usage_error ("--top-k must be an integer from 1 to 1000, not '%s'", value);
-    } else if (strcmp (name, "--interval") == 0) {
-      if (!parse_uint (value, 1, G_MAXUINT, &opt->interval))
-        usage_error ("--interval must be a positive integer, not '%s'", value);
-    } else if (strcmp (name, "--format") == 0) {
-      if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
-        opt->format = FORMAT_JSONL;
-      else if (strcmp (value, "csv") == 0)
-        opt->format = FORMAT_CSV;
-      else if (strcmp (value, "text") == 0)
-        opt->format = FORMAT_TEXT;
-      else
-        usage_error ("--format must be jsonl, csv or text, not '%s'", value);
-    } else {                    /* --output */
-      if (!*value)
-        usage_error ("--output needs a file name");
-      opt->output = value;
-    }
-    g_free (key);
+      opt->inputs[n++] = argv[i];
   }
   if (n == 0)
     usage_error ("no input given");
@@ -1093,6 +1158,9 @@ main (int argc, char **argv)
   }
 done:
   g_free (opt.inputs);
+  g_free (opt.weights);
+  g_free (opt.variant);
+  g_free (opt.output);
   gst_deinit ();
   return status;
 }

@@ -340,12 +340,29 @@ def case_errors(ctx):
                        (w + ["--interval", "0", png], "--interval"),
                        (w + ["--format", "xml", png], "--format"),
                        (w + ["--variant", "b9", png], "--variant"),
-                       (w + ["--output"], "needs a value")]:
+                       (w + ["--output"], "option --output needs a value"),
+                       (w + ["-o"], "option --output needs a value"),
+                       (w + [png, "--top-k"], "option --top-k needs a value"),
+                       (w + ["--top-k=", png], "--top-k must be an integer from 1 to 1000, not ''"),
+                       (w + ["--top-k", "-5", png], "not '-5'"),
+                       (w + ["--format=xml", png], "--format must be jsonl, csv or text, not 'xml'"),
+                       (["--weights=", png], "--weights needs a file or folder name"),
+                       (w + ["--output=", png], "--output needs a file name"),
+                       (w + ["--bogus=3", png], "unknown option '--bogus=3'"),
+                       (w + [png, "--bogus"], "unknown option '--bogus'")]:
         rc, out, err = ctx.run(args)
         seen.append(one_line_error(rc, err, 2, word))
         check(out == "", "output for a usage error")
-    rc, out, err = ctx.run(["--help"])
-    check(rc == 0 and "Usage: effnet-classify" in out and err == "", "--help: %d %r" % (rc, err))
+    for h in ["--help", "-h"]:
+        rc, out, err = ctx.run(w + [h, "--bogus"])
+        check(rc == 0 and "effnet-classify [OPTION" in out and err == "", "%s: %d %r" % (h, rc, err))
+        # Every option is listed, with its short name where it has one.
+        for o in ["--weights=W", "--variant=bN", "--top-k=K", "--interval=N", "--format=F",
+                  "-o, --output=FILE", "-q, --quiet", "-h, --help"]:
+            check(o in out, "%s: %r not in %r" % (h, o, out))
+    # "--" ends the options: what follows is an input even if it starts with '-'.
+    rc, out, err = ctx.run(w + ["--", "--bogus"])
+    seen.append(one_line_error(rc, err, 1, "--bogus: no such file"))
 
     # Stops at the first failing input: the records before it stay, nothing after it.
     rc, out, err = ctx.run(w + ["-q", png, missing, png2])
