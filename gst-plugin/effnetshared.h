@@ -22,13 +22,13 @@
  *  - when more jobs wait than free workers can start, a single-thread
  *    worker may take several async frames (of different elements) as one
  *    batch, of the size a second governor finds fastest per image.
- * The governor times worker 0's lone jobs per team size (an average per
- * image) and uses the fastest, trying a neighbouring size now and then
- * (more rarely the slower it measured): when other processes take the
- * cores, a team that waits for a descheduled member at every layer is
- * slower than one thread, and the model then runs one. The workers run at
- * the loading element's inference-nice, so that the threads moving video
- * get the CPU first.
+ * The governor (effnetgovernor.h) times worker 0's lone jobs per team size
+ * (an average per image) and uses the fastest, trying a neighbouring size
+ * now and then (more rarely the slower it measured), and a larger team only
+ * when the machine's CPU times show idle cores for it: when other processes
+ * take the cores, a team that waits for a descheduled member at every layer
+ * is slower than one thread, and the model then runs one. The workers run
+ * at the loading element's inference-nice (default 0).
  *
  * Elements hand work to it as a GstEffnetJob: n normalized images, or a frame
  * path plan (EffnetPrep, planned for gst_effnet_shared_get_threads()
