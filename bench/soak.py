@@ -43,21 +43,17 @@ import sys
 import threading
 import time
 
+from gstbus import NO_FRAME, drain, load_gst
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-NO_FRAME = 2**64 - 1
 
 
 def gst(build):
-    os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "gst-plugin"))
-    import gi
-    gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
-    Gst.init(None)
-    if Gst.ElementFactory.find("efficientnet") is None:
-        sys.exit("soak.py: no efficientnet element (GST_PLUGIN_PATH=%s); build it first" %
-                 os.environ["GST_PLUGIN_PATH"])
-    return Gst
+    try:
+        return load_gst(build)
+    except RuntimeError as e:
+        sys.exit("soak.py: %s" % e)
 
 
 def status_kb(field, pid="self"):
@@ -127,19 +123,8 @@ def dump_stacks(path):
 
 def check_bus(Gst, pipe, name):
     """Pops the pipeline's pending messages; returns 'eos', an error sentence, or None."""
-    bus = pipe.get_bus()
-    while True:
-        msg = bus.pop_filtered(Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.WARNING)
-        if msg is None:
-            return None
-        if msg.type == Gst.MessageType.EOS:
-            return "eos"
-        if msg.type == Gst.MessageType.WARNING:
-            w, dbg = msg.parse_warning()
-            print("soak.py: %s: warning from %s: %s" % (name, msg.src.get_name(), w.message), flush=True)
-            continue
-        err, dbg = msg.parse_error()
-        return "error from %s: %s (%s)" % (msg.src.get_name(), err.message, dbg)
+    return drain(Gst, pipe.get_bus(), on_warning=lambda source, text: print(
+        "soak.py: %s: warning from %s: %s" % (name, source, text), flush=True))
 
 
 # ------------------------------------------------------------------------------------------ frames
@@ -278,7 +263,6 @@ class Stream:
         self.pipe.set_name(self.name)
         self.nn = self.pipe.get_by_name("nn")
         self.bus = self.pipe.get_bus()
-        self.types = Gst.MessageType.ELEMENT | Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.WARNING
         self.Gst = Gst
         self.buffers = 0
         self.results = 0          # distinct source-frame values seen (new results)
@@ -289,29 +273,19 @@ class Stream:
 
     def drain(self):
         """Reads every pending message; returns an error sentence or None."""
-        Gst = self.Gst
-        while True:
-            msg = self.bus.pop_filtered(self.types)
-            if msg is None:
-                return None
-            if msg.type == Gst.MessageType.ELEMENT:
-                st = msg.get_structure()
-                if st is None or not st.has_name("efficientnet"):
-                    continue
-                ok, src = st.get_uint64("source-frame")
-                self.buffers += 1
-                self.last_buffer = time.monotonic()
-                if ok and src != NO_FRAME and src != self.last_source:
-                    self.results += 1
-                    self.last_source = src
-            elif msg.type == Gst.MessageType.WARNING:
-                w, dbg = msg.parse_warning()
-                print("soak.py: %s: warning from %s: %s" % (self.name, msg.src.get_name(), w.message), flush=True)
-            elif msg.type == Gst.MessageType.EOS:
-                return "unexpected EOS"
-            else:
-                err, dbg = msg.parse_error()
-                return "error from %s: %s (%s)" % (msg.src.get_name(), err.message, dbg)
+        e = drain(self.Gst, self.bus, self.result, self.warning)
+        return "unexpected EOS" if e == "eos" else e
+
+    def result(self, st):
+        ok, src = st.get_uint64("source-frame")
+        self.buffers += 1
+        self.last_buffer = time.monotonic()
+        if ok and src != NO_FRAME and src != self.last_source:
+            self.results += 1
+            self.last_source = src
+
+    def warning(self, source, text):
+        print("soak.py: %s: warning from %s: %s" % (self.name, source, text), flush=True)
 
     def take(self, dt):
         b, r = self.buffers, self.results

@@ -69,9 +69,10 @@ import subprocess
 import sys
 import time
 
+from gstbus import NO_FRAME, drain, load_gst
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-NO_FRAME = 2**64 - 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 POLL_S = 0.02
 
@@ -81,15 +82,10 @@ class SetupError(Exception):
 
 
 def gst(build):
-    os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "gst-plugin"))
-    import gi
-    gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
-    Gst.init(None)
-    if Gst.ElementFactory.find("efficientnet") is None:
-        raise SetupError("no efficientnet element (GST_PLUGIN_PATH=%s); build it first (ninja -C build)"
-                         % os.environ["GST_PLUGIN_PATH"])
-    return Gst
+    try:
+        return load_gst(build)
+    except RuntimeError as e:
+        raise SetupError(str(e))
 
 
 # ------------------------------------------------------------------------------------ the machine
@@ -241,8 +237,6 @@ class Stream:
         self.nn = self.pipe.get_by_name("nn")  # None without the element (decode-alone)
         self.sink = self.pipe.get_by_name("sink")
         self.bus = self.pipe.get_bus()
-        self.types = (Gst.MessageType.ELEMENT | Gst.MessageType.EOS | Gst.MessageType.ERROR |
-                      Gst.MessageType.WARNING)
         self.frames = 0           # messages read = frames through the element; the next frame's number
         self.last_source = None
         self.measuring = False
@@ -254,36 +248,24 @@ class Stream:
 
     def drain(self):
         """Reads every pending message; returns an error sentence or None."""
-        Gst = self.Gst
-        while True:
-            msg = self.bus.pop_filtered(self.types)
-            if msg is None:
-                return None
-            if msg.type == Gst.MessageType.ELEMENT:
-                st = msg.get_structure()
-                if st is None or not st.has_name("efficientnet"):
-                    continue
-                index = self.frames
-                self.frames += 1
-                ok, src = st.get_uint64("source-frame")
-                new = ok and src != NO_FRAME and src != self.last_source
-                if new:
-                    self.last_source = src
-                if self.measuring:
-                    self.w_frames += 1
-                    if ok and src != NO_FRAME:
-                        self.ages.append(index - src)
-                    if new:
-                        self.w_results += 1
-                        self.inference_ns.append(st.get_uint64("inference-ns")[1])
-            elif msg.type == Gst.MessageType.WARNING:
-                w, _ = msg.parse_warning()
-                self.warnings.append("%s: %s" % (msg.src.get_name(), w.message))
-            elif msg.type == Gst.MessageType.EOS:
-                return "unexpected EOS"
-            else:
-                err, dbg = msg.parse_error()
-                return "error from %s: %s (%s)" % (msg.src.get_name(), err.message, dbg)
+        e = drain(self.Gst, self.bus, self.result,
+                  lambda source, text: self.warnings.append("%s: %s" % (source, text)))
+        return "unexpected EOS" if e == "eos" else e
+
+    def result(self, st):
+        index = self.frames
+        self.frames += 1
+        ok, src = st.get_uint64("source-frame")
+        new = ok and src != NO_FRAME and src != self.last_source
+        if new:
+            self.last_source = src
+        if self.measuring:
+            self.w_frames += 1
+            if ok and src != NO_FRAME:
+                self.ages.append(index - src)
+            if new:
+                self.w_results += 1
+                self.inference_ns.append(st.get_uint64("inference-ns")[1])
 
     def sink_stats(self):
         s = self.sink.get_property("stats")
