@@ -8,7 +8,8 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0
       libpango1.0-dev libcairo2-dev fonts-dejavu-core    # efficientnetoverlay: Pango/Cairo text, a font
-      libpng-dev libjpeg-dev)                            # effnet run/prep --image: PNG and JPEG
+      libpng-dev libjpeg-dev                             # effnet run/prep --image: PNG and JPEG
+      libjson-glib-dev)                                  # effnet-classify: JSON lines
 # pipelines/: x264enc (file_to_h264.sh), GstVideo typelib (roi_classify.py)
 pkgs+=(gstreamer1.0-plugins-ugly gir1.2-gst-plugins-base-1.0)
 if [ "${1:-}" = "test" ]; then

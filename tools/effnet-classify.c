@@ -29,6 +29,7 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
+#include <json-glib/json-glib.h>
 
 #define PROG "effnet-classify"
 #define META_NAME "EfficientNetClassification"
@@ -280,47 +281,25 @@ parse_options (int argc, char **argv, Options * opt)
 
 /* ---- output formatting ---- */
 
-/* Appends S as a JSON string (quotes included). Invalid UTF-8 is replaced by U+FFFD, since JSON
- * text must be UTF-8. */
+/* A string for JSON, which must be UTF-8: invalid UTF-8 is replaced by U+FFFD. */
 static void
-json_string (GString * g, const char *s)
+json_add_string (JsonBuilder * b, const char *s)
 {
   gchar *valid = g_utf8_make_valid (s, -1);
-  const unsigned char *p;
-
-  g_string_append_c (g, '"');
-  for (p = (const unsigned char *) valid; *p; p++) {
-    switch (*p) {
-      case '"':
-        g_string_append (g, "\\\"");
-        break;
-      case '\\':
-        g_string_append (g, "\\\\");
-        break;
-      case '\n':
-        g_string_append (g, "\\n");
-        break;
-      case '\r':
-        g_string_append (g, "\\r");
-        break;
-      case '\t':
-        g_string_append (g, "\\t");
-        break;
-      case '\b':
-        g_string_append (g, "\\b");
-        break;
-      case '\f':
-        g_string_append (g, "\\f");
-        break;
-      default:
-        if (*p < 0x20 || *p == 0x7f)
-          g_string_append_printf (g, "\\u%04x", *p);
-        else
-          g_string_append_c (g, (char) *p);
-    }
-  }
-  g_string_append_c (g, '"');
+  json_builder_add_string_value (b, valid);
   g_free (valid);
+}
+
+/* A number written into TEXT (emptied here) by append_number or append_seconds: "null", or the
+ * double that the text reads as, so that a reader gets the very number the CSV gives. */
+static void
+json_add_number_text (JsonBuilder * b, GString * text)
+{
+  if (strcmp (text->str, "null") == 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, g_ascii_strtod (text->str, NULL));
+  g_string_truncate (text, 0);
 }
 
 /* Appends S as a CSV field, quoted (RFC 4180) when it holds a comma, a quote, CR or LF, or starts or
@@ -386,10 +365,70 @@ typedef struct {
   double *scores;
 } Record;
 
+/* A record as a line of JSON, appended to G: the record built as a tree, written by json-glib. */
+static void
+format_json (const Record * rec, const char *input, GString * g)
+{
+  JsonBuilder *b;
+  JsonGenerator *gen;
+  JsonNode *root;
+  GString *num;
+  gsize start, j;
+  guint i;
+
+  b = json_builder_new ();
+  num = g_string_new (NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "input");
+  json_add_string (b, input);
+  json_builder_set_member_name (b, "frame");
+  json_builder_add_int_value (b, (gint64) rec->frame);  /* < 2^63: frames counted one by one */
+  json_builder_set_member_name (b, "timestamp");
+  append_seconds (num, rec->pts, "null");
+  json_add_number_text (b, num);
+  json_builder_set_member_name (b, "labels");
+  json_builder_begin_array (b);
+  for (i = 0; i < rec->n; i++)
+    json_add_string (b, rec->labels[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "class_ids");
+  json_builder_begin_array (b);
+  for (i = 0; i < rec->n; i++)
+    json_builder_add_int_value (b, rec->ids[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "scores");
+  json_builder_begin_array (b);
+  for (i = 0; i < rec->n; i++) {
+    append_number (num, rec->scores[i]);
+    json_add_number_text (b, num);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  gen = json_generator_new ();
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  start = g->len;
+  json_generator_to_gstring (gen, g);
+  /* json-glib (1.6) writes U+001F as it is, which JSON does not allow in a string (and nowhere
+   * else does it write that byte). */
+  for (j = start; j < g->len; j++)
+    if (g->str[j] == '\x1f') {
+      g->str[j] = '\\';
+      g_string_insert (g, j + 1, "u001f");
+    }
+  g_string_append_c (g, '\n');
+  json_node_unref (root);
+  g_object_unref (gen);
+  g_object_unref (b);
+  g_string_free (num, TRUE);
+}
+
 static void
 format_record (const Run * r, const Record * rec, GString * g)
 {
   guint i;
+
   if (r->opt->format == FORMAT_TEXT) {
     g_string_append_printf (g, "%s  frame %4" G_GUINT64_FORMAT "  ", r->input, rec->frame);
     if (GST_CLOCK_TIME_IS_VALID (rec->pts))
@@ -414,26 +453,7 @@ format_record (const Run * r, const Record * rec, GString * g)
     }
     return;
   }
-  g_string_append (g, "{\"input\":");
-  json_string (g, r->input);
-  g_string_append_printf (g, ",\"frame\":%" G_GUINT64_FORMAT ",\"timestamp\":", rec->frame);
-  append_seconds (g, rec->pts, "null");
-  g_string_append (g, ",\"labels\":[");
-  for (i = 0; i < rec->n; i++) {
-    if (i)
-      g_string_append_c (g, ',');
-    json_string (g, rec->labels[i]);
-  }
-  g_string_append (g, "],\"class_ids\":[");
-  for (i = 0; i < rec->n; i++)
-    g_string_append_printf (g, i ? ",%d" : "%d", rec->ids[i]);
-  g_string_append (g, "],\"scores\":[");
-  for (i = 0; i < rec->n; i++) {
-    if (i)
-      g_string_append_c (g, ',');
-    append_number (g, rec->scores[i]);
-  }
-  g_string_append (g, "]}\n");
+  format_json (rec, r->input, g);
 }
 
 /* Writes a whole record (or the CSV header) straight to the file descriptor. A record is a line
