@@ -241,8 +241,7 @@ parse_options (int argc, char **argv, Options * opt)
   ctx = option_context = g_option_context_new ("INPUT...");
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_summary (ctx, "Classify images and videos with the efficientnet GStreamer "
-      "element; one record per classified "
-      "frame.");
+      "element; one record per classified frame.");
   g_option_context_set_description (ctx,
       "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
       "JSON lines: {\"input\",\"frame\",\"timestamp\",\"labels\",\"class_ids\",\"scores\"} per frame.\n"
@@ -263,6 +262,7 @@ parse_options (int argc, char **argv, Options * opt)
     usage_error ("%s", err->message);
   }
   g_option_context_free (ctx);
+  option_context = NULL;
 
   /* Left: the inputs, "--" when inputs after it start with '-', unknown options. */
   opt->inputs = g_new0 (char *, argc + 1);
