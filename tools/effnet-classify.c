@@ -8,8 +8,8 @@
  *
  *   uridecodebin uri=INPUT ! videoconvert ! efficientnet mode=sync ... ! fakesink
  *
- * and reads the EfficientNetClassification meta (gst-plugin/README.md) of every buffer reaching the
- * sink in a pad probe. Frames classified on that buffer (stale FALSE; with --interval N every Nth
+ * and reads the EfficientNetClassification meta of every buffer reaching the sink in a pad probe,
+ * through the metadata contract's read helpers (gst-plugin/effnetmeta.h, compiled in). Frames classified on that buffer (stale FALSE; with --interval N every Nth
  * one) become records. Records go to stdout (or --output), each written whole and flushed; the
  * summary of a video (the most frequent top-1 labels) and the progress bar (only when stderr is a
  * terminal) go to stderr, so stdout holds nothing but records.
@@ -31,8 +31,9 @@
 #include <gst/pbutils/pbutils.h>
 #include <json-glib/json-glib.h>
 
+#include "effnetmeta.h"
+
 #define PROG "effnet-classify"
-#define META_NAME "EfficientNetClassification"
 #define PLUGIN_FILE "libgstefficientnet.so"
 
 #ifndef EFFNET_PLUGIN_INSTALL_DIR
@@ -496,13 +497,6 @@ write_error_text (const Options * opt, int errnum)
 
 /* ---- the pipeline ---- */
 
-static const GValue *
-array_field (const GstStructure * s, const char *name)
-{
-  const GValue *v = gst_structure_get_value (s, name);
-  return v && GST_VALUE_HOLDS_ARRAY (v) ? v : NULL;
-}
-
 static void
 stat_free (gpointer p)
 {
@@ -517,9 +511,7 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Run *r = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstCustomMeta *meta;
-  const GstStructure *s;
-  const GValue *labels, *ids, *scores;
+  GstEffnetMeta meta;
   gboolean stale = TRUE;
   guint64 frame = G_MAXUINT64;
   Record rec = { 0 };
@@ -528,34 +520,25 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   g_mutex_lock (&r->lock);
   r->buffers++;
-  if (r->write_failed || !buf ||
-      !(meta = gst_buffer_get_custom_meta (buf, META_NAME)))
-    goto out;
-  s = gst_custom_meta_get_structure (meta);
-  if (!gst_structure_get_boolean (s, "stale", &stale) || stale ||
-      !gst_structure_get_uint64 (s, "source-frame", &frame) || frame == G_MAXUINT64)
-    goto out;
-  labels = array_field (s, "top-labels");
-  ids = array_field (s, "top-class-ids");
-  scores = array_field (s, "top-scores");
-  if (!labels || !ids || !scores)
+  /* a fresh result only: not the repeat of an earlier frame's */
+  if (r->write_failed || !buf || !gst_effnet_meta_from_buffer (buf, &meta) ||
+      !gst_effnet_meta_get_stale (&meta, &stale) || stale ||
+      !gst_effnet_meta_get_source_frame (&meta, &frame) ||
+      frame == GST_EFFNET_NO_FRAME)
     goto out;
 
   rec.frame = frame;
   rec.pts = GST_BUFFER_PTS (buf);
-  rec.n = MIN (gst_value_array_get_size (labels),
-      MIN (gst_value_array_get_size (ids), gst_value_array_get_size (scores)));
+  rec.n = gst_effnet_meta_get_length (&meta);
   rec.labels = g_newa (const char *, rec.n + 1);
   rec.ids = g_newa (gint, rec.n + 1);
   rec.scores = g_newa (double, rec.n + 1);
   for (i = 0; i < rec.n; i++) {
-    const GValue *l = gst_value_array_get_value (labels, i);
-    const GValue *c = gst_value_array_get_value (ids, i);
-    const GValue *p = gst_value_array_get_value (scores, i);
-    rec.labels[i] = G_VALUE_HOLDS_STRING (l) && g_value_get_string (l) ?
-        g_value_get_string (l) : "";
-    rec.ids[i] = G_VALUE_HOLDS_INT (c) ? g_value_get_int (c) : -1;
-    rec.scores[i] = G_VALUE_HOLDS_DOUBLE (p) ? g_value_get_double (p) : NAN;
+    const gchar *label = gst_effnet_meta_get_label (&meta, i);
+
+    rec.labels[i] = label != NULL ? label : "";
+    rec.ids[i] = gst_effnet_meta_get_class_id (&meta, i);
+    rec.scores[i] = gst_effnet_meta_get_level (&meta, i);
   }
 
   g = g_string_sized_new (256);
