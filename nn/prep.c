@@ -31,6 +31,7 @@
 #include "kernels/kernels.h"
 #include "model.h"
 #include "resample.h"
+#include "threads.h"
 
 /* timm's crop for weights whose config.json does not give one (S / 0.875 =
  * 256 for 224, torchvision's Resize(256) + CenterCrop(224)). */
@@ -778,8 +779,8 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
 
 void prep_run_share(EffnetPrep *p, int first, int count, const PrepDest *d, int ith, int nth) {
   const int S = p->opt.size;
-  const long long total = (long long)count * S;
-  long long t0 = total * ith / nth, t1 = total * (ith + 1) / nth;
+  long long t0, t1;
+  effnet_share((long long)count * S, ith, nth, &t0, &t1);
   Scratch s = scratch_of(p, ith);
   while (t0 < t1) {
     int img = (int)(t0 / S), y0 = (int)(t0 - (long long)img * S);

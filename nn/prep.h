@@ -19,8 +19,9 @@ typedef struct {
 int prep_size(const EffnetPrep *p);
 int prep_count(const EffnetPrep *p);
 int prep_threads(const EffnetPrep *p);
-/* This thread's share (ith of nth) of the rows of planned images
- * [first, first + count), image first going to dest image 0. No barrier. */
+/* An op (nn/threads.h): thread ith of nth's share of the rows of planned
+ * images [first, first + count), image first going to dest image 0. No
+ * barrier; the caller waits before reading dest. */
 void prep_run_share(EffnetPrep *p, int first, int count, const PrepDest *dest, int ith, int nth);
 
 #endif
