@@ -1,7 +1,9 @@
 /* forward.c — the workspace (every buffer, planned once) and the inference.
  *
- * One OpenMP parallel region runs the whole network; each layer splits its
- * work with `omp for`, whose implicit barrier orders the layers. Buffers:
+ * One OpenMP parallel region runs the whole network. Every layer is an op
+ * (nn/threads.h): thread ith of nth runs its share and returns without
+ * waiting; the graph (network_forward, block_forward, head_forward) puts the
+ * barriers between ops, where one reads what another wrote. Buffers:
  *   x[2]  block inputs/outputs, ping-pong; stored with zero borders when the
  *         next block has no expand conv (its depthwise reads it directly)
  *   e     expand output with zero borders (depthwise input) of the blocks
@@ -23,6 +25,7 @@
 #include "gemm.h"
 #include "model.h"
 #include "prep.h"
+#include "threads.h"
 
 struct EffnetWorkspace {
   const EffnetModel *model;
@@ -211,17 +214,21 @@ void effnet_workspace_free(EffnetWorkspace *ws) {
 
 size_t effnet_workspace_bytes(const EffnetWorkspace *ws) { return ws ? ws->bytes : 0; }
 
-/* ---- layers (called by every thread of the region) ---- */
+/* ---- ops: every thread of the region calls each one with its (ith, nth)
+ * and does its share (effnet_share, or a split of its own by cost); no op
+ * waits for another thread or asks OpenMP anything ---- */
 
-/* Zero the border of a padded view (n images); the interior is left alone. */
-static void zero_border(const View *v, Pads pad, int n) {
+/* Zero the border of a padded view (n images); the interior is left alone.
+ * The graph needs no barrier after it: nothing else writes a border, the
+ * last readers of that memory in its earlier use came before an earlier
+ * barrier, and every reader of the border comes after a later one. */
+static void zero_border(const View *v, Pads pad, int n, int ith, int nth) {
   if (pad.t == 0 && pad.l == 0 && pad.b == 0 && pad.r == 0) return;
   const int rows = v->h + pad.t + pad.b;
   const size_t row_bytes = (size_t)v->row * sizeof(float);
-  /* nowait: only the border is written, and every reader of it comes after
-   * at least one later barrier */
-#pragma omp for schedule(static) nowait
-  for (int t = 0; t < n * rows; t++) {
+  long long t0, t1;
+  effnet_share((long long)n * rows, ith, nth, &t0, &t1);
+  for (int t = (int)t0; t < t1; t++) {
     int img = t / rows, py = t - img * rows;
     float *row = v->data + img * v->img + (ptrdiff_t)(py - pad.t) * v->row - (ptrdiff_t)pad.l * v->c;
     if (py < pad.t || py >= pad.t + v->h) {
@@ -233,8 +240,8 @@ static void zero_border(const View *v, Pads pad, int n) {
   }
 }
 
-static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job) {
-  gemm_job_run(m->kern, job, ws->rows + (size_t)omp_get_thread_num() * m->kern->mr * ws->kmax);
+static void gemm(const EffnetModel *m, EffnetWorkspace *ws, GemmJob *job, int ith, int nth) {
+  gemm_job_share(m->kern, job, ws->rows + (size_t)ith * m->kern->mr * ws->kmax, ith, nth);
 }
 
 /* Output row y of image img's SE pool sums (C channels, Ho rows), zeroed for
@@ -256,11 +263,12 @@ static DwconvArgs dw_args(const Block *b, const View *out) {
 /* Depthwise conv (+SiLU) of n images held whole in `in` (zero borders
  * `pad`), with each output row's SE pool sums. */
 static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in, Pads pad,
-                      const View *out, int n) {
+                      const View *out, int n, int ith, int nth) {
   const int Ho = out->h, s = b->spec.stride;
   DwconvArgs a = dw_args(b, out);
-#pragma omp for schedule(static)
-  for (int t = 0; t < n * Ho; t++) {
+  long long t0, t1;
+  effnet_share((long long)n * Ho, ith, nth, &t0, &t1);
+  for (int t = (int)t0; t < t1; t++) {
     int img = t / Ho, y = t - img * Ho;
     const float *origin = in->data + img * in->img - pad.t * in->row - (ptrdiff_t)pad.l * in->c;
     const float *rows[5];
@@ -269,21 +277,22 @@ static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
   }
 }
 
-/* This thread's output rows [t0, t1) of `total` in a streamed block. Every
- * share but the first also expands k - s halo rows above it, so the first
- * gets that much more work of its own: shares of equal cost, not of equal
- * row count (the halo is 7-14 % of a share on 57-114-row layers). */
-static void streamed_share(const Block *b, int total, int tid, int T, int *t0, int *t1) {
+/* Thread ith of nth's output rows [t0, t1) of `total` in a streamed block:
+ * the one op that does not split with effnet_share. Every share but the
+ * first also expands k - s halo rows above it, so the first gets that much
+ * more work of its own: shares of equal cost, not of equal row count (the
+ * halo is 7-14 % of a share on 57-114-row layers). */
+static void streamed_share(const Block *b, int total, int ith, int nth, int *t0, int *t1) {
   const BlockSpec *s = &b->spec;
   const double expand = (double)b->geom.in_size * s->in_ch * s->exp_ch;            /* per input row */
   const double row = s->stride * expand + (double)b->geom.out_size * s->exp_ch * s->kernel * s->kernel;
   const double halo = (s->kernel - s->stride) * expand / row;                       /* in output rows */
-  const double first = (total + (T - 1) * halo) / T; /* equal cost: first = later + halo */
+  const double first = (total + (nth - 1) * halo) / nth; /* equal cost: first = later + halo */
   const double later = first - halo;
-  double start = tid == 0 ? 0.0 : first + (tid - 1) * later;
-  double end = first + tid * later;
-  *t0 = tid == 0 ? 0 : (int)(start + 0.5);
-  *t1 = tid == T - 1 ? total : (int)(end + 0.5);
+  double start = ith == 0 ? 0.0 : first + (ith - 1) * later;
+  double end = first + ith * later;
+  *t0 = ith == 0 ? 0 : (int)(start + 0.5);
+  *t1 = ith == nth - 1 ? total : (int)(end + 0.5);
   if (*t0 > total) *t0 = total;
   if (*t1 > total) *t1 = total;
   if (*t1 < *t0) *t1 = *t0;
@@ -294,16 +303,15 @@ static void streamed_share(const Block *b, int total, int tid, int T, int *t0, i
  * output row that needs it (rows above the thread's first output row are its
  * halo, computed again by this thread). */
 static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
-                                      const View *in, const View *out, int n) {
-  const int tid = omp_get_thread_num(), T = omp_get_num_threads();
+                                      const View *in, const View *out, int n, int ith, int nth) {
   const int Ho = out->h, H = b->geom.in_size, k = b->spec.kernel, s = b->spec.stride, C = b->spec.exp_ch;
   const int pt = b->geom.pad_t, pl = b->geom.pad_l, pr = b->geom.pad_r;
   const size_t slot_floats = padded_row_floats(b);
-  float *ring = ws->ring + (size_t)tid * ws->ring_floats;
-  float *rows_buf = ws->rows + (size_t)tid * m->kern->mr * ws->kmax;
+  float *ring = ws->ring + (size_t)ith * ws->ring_floats;
+  float *rows_buf = ws->rows + (size_t)ith * m->kern->mr * ws->kmax;
   DwconvArgs a = dw_args(b, out);
   int t0, t1;
-  streamed_share(b, n * Ho, tid, T, &t0, &t1);
+  streamed_share(b, n * Ho, ith, nth, &t0, &t1);
   int ring_img = -1, next = 0; /* next padded row to produce for ring_img */
   for (int t = t0; t < t1; t++) {
     int img = t / Ho, y = t - img * Ho;
@@ -320,20 +328,20 @@ static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws,
       View src = {in->data + img * in->img + r * in->row, 1, in->w, in->c, in->row, in->row};
       View dst = {slot + (size_t)pl * C, 1, in->w, C, (ptrdiff_t)slot_floats, (ptrdiff_t)slot_floats};
       GemmJob ex = {.n = 1, .a = &src, .w = &b->expand, .act = ACT_SILU, .c = &dst};
-      gemm_job_run_serial(m->kern, &ex, rows_buf);
+      gemm_job_share(m->kern, &ex, rows_buf, 0, 1); /* the whole row, on this thread */
     }
     const float *rows[5];
     for (int ky = 0; ky < k; ky++) rows[ky] = ring + (size_t)((y * s + ky) % k) * slot_floats;
     m->kern->dwconv(&a, rows, out->data + img * out->img + y * out->row, pool_row(ws, img, y, Ho, C));
   }
-#pragma omp barrier
 }
 
 /* Sum the rows' pool sums, in row order, into the per-image channel means. */
-static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho) {
+static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho, int ith, int nth) {
   const float inv = 1.0f / ((float)Ho * (float)Ho);
-#pragma omp for schedule(static)
-  for (int t = 0; t < n * C; t++) {
+  long long t0, t1;
+  effnet_share((long long)n * C, ith, nth, &t0, &t1);
+  for (int t = (int)t0; t < t1; t++) {
     int img = t / C, ch = t - img * C;
     const float *p = ws->pool_rows + (size_t)img * Ho * C + ch;
     float s = 0.0f;
@@ -342,24 +350,58 @@ static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho) {
   }
 }
 
-/* w with row k of B multiplied by gate[k], into dst (shared by the team). */
-static PackedGemm gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst) {
+/* w with row k of B multiplied by gate[k], into dst (shared by the team):
+ * this thread's share of the panel rows. */
+static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst, int ith,
+                         int nth) {
   const size_t rows = (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
-  const int T = omp_get_num_threads(), t = omp_get_thread_num();
-  m->kern->scale_panels(w->b, gate, w->K, rows * t / T, rows * (t + 1) / T, dst);
-#pragma omp barrier
-  PackedGemm gated = {w->K, w->N, dst, w->bias};
-  return gated;
+  long long r0, r1;
+  effnet_share((long long)rows, ith, nth, &r0, &r1);
+  m->kern->scale_panels(w->b, gate, w->K, (size_t)r0, (size_t)r1, dst);
 }
 
-/* x (n images) channel c times gate[image][c], in place. */
+/* x (n images) channel c times gate[image][c], in place: this thread's
+ * share of each image's pixels. */
 static void gate_activations(const EffnetModel *m, const View *x, const float *gate, ptrdiff_t gate_stride,
-                             int n) {
-  const size_t hw = (size_t)x->h * x->w;
-  const int T = omp_get_num_threads(), t = omp_get_thread_num();
+                             int n, int ith, int nth) {
+  long long p0, p1;
+  effnet_share((long long)x->h * x->w, ith, nth, &p0, &p1);
   for (int img = 0; img < n; img++)
-    m->kern->scale_channels(x->data + img * x->img, gate + img * gate_stride, x->c, hw * t / T, hw * (t + 1) / T);
-#pragma omp barrier
+    m->kern->scale_channels(x->data + img * x->img, gate + img * gate_stride, x->c, (size_t)p0, (size_t)p1);
+}
+
+/* Global average pool of h (n images of hw pixels, C channels) into
+ * feat[n][C]: this thread's share of the (image, channel) sums. */
+static void global_pool(const View *h, float *feat, int n, int ith, int nth) {
+  const int C = h->c, hw = h->h * h->w;
+  const float inv = 1.0f / (float)hw;
+  long long t0, t1;
+  effnet_share((long long)n * C, ith, nth, &t0, &t1);
+  for (int t = (int)t0; t < t1; t++) {
+    int img = t / C, ch = t - img * C;
+    const float *p = h->data + img * h->img + ch;
+    float s = 0.0f;
+    for (int i = 0; i < hw; i++) s += p[(size_t)i * C];
+    feat[(size_t)img * C + ch] = s * inv;
+  }
+}
+
+/* Planar [n][3][S][S] input -> NHWC with the stem's zero borders: this
+ * thread's share of the rows. */
+static void input_to_nhwc(const float *input, const View *img, int n, int ith, int nth) {
+  const int S = img->h;
+  long long t0, t1;
+  effnet_share((long long)n * S, ith, nth, &t0, &t1);
+  for (int t = (int)t0; t < t1; t++) {
+    int i = t / S, y = t - i * S;
+    const float *r = input + ((size_t)i * 3 * S + y) * S, *g = r + (size_t)S * S, *b = g + (size_t)S * S;
+    float *o = img->data + i * img->img + y * img->row;
+    for (int x = 0; x < S; x++) {
+      o[3 * x] = r[x];
+      o[3 * x + 1] = g[x];
+      o[3 * x + 2] = b[x];
+    }
+  }
 }
 
 static View image_view(const View *v, int img) {
@@ -373,32 +415,45 @@ static View vec_view(float *data, int c, ptrdiff_t stride) {
   return v;
 }
 
+/* ---- the graph: the order of the ops, and every barrier of the pass ----
+ *
+ * Each function below is run by every thread of the region with the same
+ * arguments but (ith, nth). A barrier follows each op whose output the next
+ * one reads. The branches depend only on the model, never on ith, so every
+ * thread meets the same barriers. */
+
+/* One MBConv block: in -> out; ends with a barrier. */
 static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, const View *in,
-                          const View *out, int n) {
+                          const View *out, int n, int ith, int nth) {
   const Block *b = &m->blocks[i];
   const BlockSpec *s = &b->spec;
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
   Pads pad = block_pads(b);
   if (block_streams(b)) {
-    expand_depthwise_streamed(m, ws, b, in, &d, n);
+    expand_depthwise_streamed(m, ws, b, in, &d, n, ith, nth);
   } else if (s->expand != 1) {
     View e = make_view(ws->e, b->geom.in_size, s->exp_ch, pad);
-    zero_border(&e, pad, n);
+    zero_border(&e, pad, n, ith, nth);
     GemmJob ex = {.n = n, .a = in, .w = &b->expand, .act = ACT_SILU, .c = &e};
-    gemm(m, ws, &ex);
-    depthwise(m, ws, b, &e, pad, &d, n);
+    gemm(m, ws, &ex, ith, nth);
+#pragma omp barrier
+    depthwise(m, ws, b, &e, pad, &d, n, ith, nth);
   } else {
-    depthwise(m, ws, b, in, pad, &d, n); /* stage 1: the block input has the borders */
+    depthwise(m, ws, b, in, pad, &d, n, ith, nth); /* stage 1: the block input has the borders */
   }
-  finish_pool(ws, s->exp_ch, n, b->geom.out_size);
+#pragma omp barrier
+  finish_pool(ws, s->exp_ch, n, b->geom.out_size, ith, nth);
+#pragma omp barrier
 
   View pooled = vec_view(ws->pooled, s->exp_ch, (ptrdiff_t)ws->cmax);
   View se1 = vec_view(ws->se1, s->se_ch, (ptrdiff_t)ws->semax);
   View se2 = vec_view(ws->se2, s->exp_ch, (ptrdiff_t)ws->cmax);
   GemmJob r = {.n = n, .a = &pooled, .w = &b->se_reduce, .act = ACT_SILU, .c = &se1};
-  gemm(m, ws, &r);
+  gemm(m, ws, &r, ith, nth);
+#pragma omp barrier
   GemmJob e = {.n = n, .a = &se1, .w = &b->se_expand, .act = ACT_SIGMOID, .c = &se2};
-  gemm(m, ws, &e);
+  gemm(m, ws, &e, ith, nth);
+#pragma omp barrier
 
   /* Project. The SE gate scales its input channels: either the rows of the
    * weights (K*N multiplies per image; then one GEMM per image) or the
@@ -406,54 +461,39 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
    * early layers, the activations on the 7x7 ones. */
   const size_t npad = (size_t)(s->out_ch + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
   if ((size_t)d.h * d.w < npad) {
-    gate_activations(m, &d, ws->se2, (ptrdiff_t)ws->cmax, n);
+    gate_activations(m, &d, ws->se2, (ptrdiff_t)ws->cmax, n, ith, nth);
+#pragma omp barrier
     GemmJob p = {.n = n, .a = &d, .w = &b->project, .act = ACT_NONE, .c = out, .res = s->residual ? in : NULL};
-    gemm(m, ws, &p);
+    gemm(m, ws, &p, ith, nth);
+#pragma omp barrier
     return;
   }
+  PackedGemm gated = {b->project.K, b->project.N, ws->gated, b->project.bias};
   for (int img = 0; img < n; img++) {
-    PackedGemm gated = gate_weights(m, &b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated);
+    gate_weights(m, &b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated, ith, nth);
+#pragma omp barrier
     View di = image_view(&d, img), oi = image_view(out, img), ii = image_view(in, img);
     GemmJob p = {.n = 1, .a = &di, .w = &gated, .act = ACT_NONE, .c = &oi, .res = s->residual ? &ii : NULL};
-    gemm(m, ws, &p);
+    gemm(m, ws, &p, ith, nth);
+#pragma omp barrier /* also before the next image's gate_weights overwrites ws->gated */
   }
 }
 
-/* Head conv + SiLU, global average pool, classifier. */
-static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n) {
-  const int C = m->arch.head_ch, hw = m->head_size * m->head_size;
+/* Head conv + SiLU, global average pool, classifier. No barrier after the
+ * classifier: it is the pass's last op, and the region's end joins. */
+static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n,
+                         int ith, int nth) {
+  const int C = m->arch.head_ch;
   View h = make_view(ws->e, m->head_size, C, kNoPad);
   GemmJob hj = {.n = n, .a = in, .w = &m->head, .act = ACT_SILU, .c = &h};
-  gemm(m, ws, &hj);
-  const float inv = 1.0f / (float)hw;
-#pragma omp for schedule(static)
-  for (int t = 0; t < n * C; t++) {
-    int img = t / C, ch = t - img * C;
-    const float *p = h.data + img * h.img + ch;
-    float s = 0.0f;
-    for (int i = 0; i < hw; i++) s += p[(size_t)i * C];
-    ws->feat[(size_t)img * C + ch] = s * inv;
-  }
+  gemm(m, ws, &hj, ith, nth);
+#pragma omp barrier
+  global_pool(&h, ws->feat, n, ith, nth);
+#pragma omp barrier
   View feat = vec_view(ws->feat, C, C);
   View out = vec_view(logits, m->info.num_classes, m->info.num_classes);
   GemmJob cj = {.n = n, .a = &feat, .w = &m->classifier, .act = ACT_NONE, .c = &out};
-  gemm(m, ws, &cj);
-}
-
-/* Planar [n][3][S][S] input -> NHWC with the stem's zero borders. */
-static void input_to_nhwc(const float *input, const View *img, int n) {
-  const int S = img->h;
-#pragma omp for schedule(static)
-  for (int t = 0; t < n * S; t++) {
-    int i = t / S, y = t - i * S;
-    const float *r = input + ((size_t)i * 3 * S + y) * S, *g = r + (size_t)S * S, *b = g + (size_t)S * S;
-    float *o = img->data + i * img->img + y * img->row;
-    for (int x = 0; x < S; x++) {
-      o[3 * x] = r[x];
-      o[3 * x + 1] = g[x];
-      o[3 * x + 2] = b[x];
-    }
-  }
+  gemm(m, ws, &cj, ith, nth);
 }
 
 /* The network's input: float images copied to NHWC, or frames prepared by
@@ -464,36 +504,41 @@ typedef struct {
   int first;            /* planned image of this chunk's image 0 */
 } Input;
 
-static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits) {
+/* The whole pass, run by thread ith of the region's nth. */
+static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits,
+                            int ith, int nth) {
   View image = make_view(ws->image, m->input_size, 3, stem_pads(m));
-  zero_border(&image, stem_pads(m), n);
+  zero_border(&image, stem_pads(m), n, ith, nth);
   if (in->prep) {
     PrepDest d = {image.data, image.img, image.row, 0, 1};
-    prep_run_share(in->prep, in->first, n, &d, omp_get_thread_num(), omp_get_num_threads());
-#pragma omp barrier
+    prep_run_share(in->prep, in->first, n, &d, ith, nth);
   } else {
-    input_to_nhwc(in->input, &image, n);
+    input_to_nhwc(in->input, &image, n, ith, nth);
   }
+#pragma omp barrier
   Pads in_pad = input_pads(m, 0);
   View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
-  zero_border(&x, in_pad, n);
+  zero_border(&x, in_pad, n, ith, nth);
   GemmJob stem = {.n = n, .src = &image, .stride = 2, .pad_t = m->stem_pad_t, .pad_l = m->stem_pad_l,
                   .w = &m->stem, .act = ACT_SILU, .c = &x};
-  gemm(m, ws, &stem);
+  gemm(m, ws, &stem, ith, nth);
+#pragma omp barrier
   int cur = 0;
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
     Pads out_pad = input_pads(m, i + 1);
     View y = make_view(ws->x[1 - cur], b->geom.out_size, b->spec.out_ch, out_pad);
-    zero_border(&y, out_pad, n);
-    block_forward(m, ws, i, &x, &y, n);
+    zero_border(&y, out_pad, n, ith, nth);
+    block_forward(m, ws, i, &x, &y, n, ith, nth);
     x = y;
     cur = 1 - cur;
   }
-  head_forward(m, ws, &x, logits, n);
+  head_forward(m, ws, &x, logits, n, ith, nth);
 }
 
-/* n images in chunks of the workspace's batch, one parallel region each. */
+/* n images in chunks of the workspace's batch, one parallel region each;
+ * the only place the forward pass asks OpenMP who a thread is (the team may
+ * be smaller than asked for). */
 static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *input, EffnetPrep *prep, int n,
                        float *logits) {
   const size_t in_img = (size_t)3 * m->input_size * m->input_size;
@@ -502,7 +547,7 @@ static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *i
     Input in = {input ? input + (size_t)done * in_img : NULL, prep, done};
     float *out = logits + (size_t)done * m->info.num_classes;
 #pragma omp parallel num_threads(ws->active)
-    network_forward(m, ws, &in, chunk, out);
+    network_forward(m, ws, &in, chunk, out, omp_get_thread_num(), omp_get_num_threads());
   }
 }
 

@@ -8,6 +8,8 @@
 #include <omp.h>
 #include <string.h>
 
+#include "threads.h"
+
 enum { kL2Budget = 256 * 1024 };
 
 /* Pixel index -> (image, y, x), advanced one pixel at a time. */
@@ -148,15 +150,13 @@ static void run_items(const Plan *p, long long u0, long long u1) {
   }
 }
 
-void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
+void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int ith, int nth) {
   Plan p = plan_job(kern, job, rows);
-  const long long U = plan_items(&p);
-  const int T = omp_get_num_threads(), t = omp_get_thread_num();
-  run_items(&p, U * t / T, U * (t + 1) / T);
-#pragma omp barrier
+  long long u0, u1;
+  effnet_share(plan_items(&p), ith, nth, &u0, &u1);
+  run_items(&p, u0, u1);
 }
 
-void gemm_job_run_serial(const Kernels *kern, const GemmJob *job, float *rows) {
-  Plan p = plan_job(kern, job, rows);
-  run_items(&p, 0, plan_items(&p));
+void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
+  gemm_job_share(kern, job, rows, omp_get_thread_num(), omp_get_num_threads());
 }

@@ -1,7 +1,8 @@
 /* gemm.h — the GEMM driver behind every 1x1 convolution, the stem, the
- * squeeze-excitation layers and the classifier: tiling and threading. A is
- * read in place when the activation view is dense; strided views and the
- * stem's im2col are gathered row by row into a small per-thread buffer. */
+ * squeeze-excitation layers and the classifier: tiling, and each thread's
+ * share of a job's micro-kernel calls. A is read in place when the
+ * activation view is dense; strided views and the stem's im2col are
+ * gathered row by row into a small per-thread buffer. */
 #ifndef EFFNET_GEMM_H
 #define EFFNET_GEMM_H
 
@@ -30,10 +31,14 @@ typedef struct {
   const View *res;        /* optional residual, same shape as c */
 } GemmJob;
 
-/* Run inside an OpenMP parallel region (worksharing inside; every thread
- * must call it). rows: this thread's buffer of kern->mr * K floats. */
+/* Thread ith of nth's share of the job (an op, nn/threads.h): a contiguous
+ * run of its micro-kernel calls; no barrier, so the caller waits before
+ * reading c. (ith, nth) = (0, 1) runs the whole job on the calling thread.
+ * rows: this thread's buffer of kern->mr * K floats. */
+void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int ith, int nth);
+/* A lone job as the whole body of a parallel region (tests, benchmarks):
+ * gemm_job_share with OpenMP's thread number and team size. No barrier; the
+ * region's end joins. */
 void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows);
-/* The same, all of it on the calling thread (no worksharing). */
-void gemm_job_run_serial(const Kernels *kern, const GemmJob *job, float *rows);
 
 #endif
