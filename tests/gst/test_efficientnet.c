@@ -11,6 +11,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include "checkutil.h"
 #include <glib/gstdio.h>
 
 #include <math.h>
@@ -21,7 +22,6 @@
 #include "effnet.h"
 
 /* The contract of gst-plugin/README.md, spelled out rather than included. */
-#define META_NAME "EfficientNetClassification"
 #define ROI_PARAM "classification"
 #define NO_FRAME G_MAXUINT64
 #define MODEL_NAME "efficientnet-b0"
@@ -148,24 +148,6 @@ ref_classify (GstBuffer * buf, const GstVideoInfo * info,
 }
 
 /* ---- reading results ---- */
-
-static GstStructure *
-frame_meta (GstBuffer * buf)
-{
-  GstCustomMeta *meta = gst_buffer_get_custom_meta (buf, META_NAME);
-
-  fail_unless (meta != NULL, "buffer without " META_NAME);
-  return gst_custom_meta_get_structure (meta);
-}
-
-static guint64
-get_u64 (const GstStructure * s, const gchar * field)
-{
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
-  return v;
-}
 
 static gboolean
 get_bool (const GstStructure * s, const gchar * field)
@@ -300,19 +282,6 @@ harness_new (const gchar * props)
   return h;
 }
 
-static void
-harness_caps (GstHarness * h, GstVideoInfo * info, const gchar * format,
-    gint w, gint hgt)
-{
-  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
-      "framerate=30/1", format, w, hgt);
-  GstCaps *c = gst_caps_from_string (caps);
-
-  fail_unless (gst_video_info_from_caps (info, c));
-  gst_harness_set_src_caps (h, c);
-  g_free (caps);
-}
-
 static GstBuffer *
 make_frame (GstHarness * h, const GstVideoInfo * info, guint seed,
     GstClockTime pts)
@@ -421,74 +390,6 @@ run_to_eos (GstElement * pipeline)
     fail ("pipeline error: %s", error->message);
   }
   gst_message_unref (msg);
-}
-
-/* ---- capturing the element's log ---- */
-
-static GMutex log_lock;
-static GPtrArray *log_lines;
-
-static void
-log_capture (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  if (g_strcmp0 (gst_debug_category_get_name (category), "efficientnet") != 0)
-    return;
-  g_mutex_lock (&log_lock);
-  g_ptr_array_add (log_lines, g_strdup (gst_debug_message_get (message)));
-  g_mutex_unlock (&log_lock);
-}
-
-static void
-log_start (void)
-{
-  log_lines = g_ptr_array_new_with_free_func (g_free);
-  gst_debug_remove_log_function (gst_debug_log_default);
-  gst_debug_add_log_function (log_capture, NULL, NULL);
-  gst_debug_set_threshold_for_name ("efficientnet", GST_LEVEL_DEBUG);
-}
-
-static void
-log_stop (void)
-{
-  gst_debug_set_threshold_for_name ("efficientnet", GST_LEVEL_NONE);
-  gst_debug_remove_log_function (log_capture);
-  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
-  g_ptr_array_unref (log_lines);
-  log_lines = NULL;
-}
-
-static guint
-log_count (const gchar * text)
-{
-  guint i, n = 0;
-
-  g_mutex_lock (&log_lock);
-  for (i = 0; i < log_lines->len; i++)
-    n += strstr (g_ptr_array_index (log_lines, i), text) != NULL;
-  g_mutex_unlock (&log_lock);
-  return n;
-}
-
-/* The number after `text` in the first log line holding it, 0 if none. */
-static guint64
-log_number (const gchar * text)
-{
-  guint i;
-  guint64 n = 0;
-
-  g_mutex_lock (&log_lock);
-  for (i = 0; i < log_lines->len; i++) {
-    const gchar *s = strstr (g_ptr_array_index (log_lines, i), text);
-
-    if (s != NULL) {
-      n = g_ascii_strtoull (s + strlen (text), NULL, 10);
-      break;
-    }
-  }
-  g_mutex_unlock (&log_lock);
-  return n;
 }
 
 /* ---- tests ---- */
@@ -1381,15 +1282,6 @@ GST_START_TEST (test_workspace)
 }
 
 GST_END_TEST;
-
-static guint
-get_uint (const GstStructure * s, const gchar * field)
-{
-  guint v = 0;
-
-  fail_unless (gst_structure_get_uint (s, field, &v), "no %s", field);
-  return v;
-}
 
 /* The ROI of `id` (320x240 frame, see roi_frame) has a result equal to the
  * reference. */
