@@ -48,7 +48,8 @@ static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Act
   for (int r = 0; r < reps + 2; r++) {
     double t = now_ms();
 #pragma omp parallel num_threads(threads)
-    gemm_job_run(m->kern, &job, rows + (size_t)omp_get_thread_num() * m->kern->mr * 4096);
+    gemm_job_share(m->kern, &job, rows + (size_t)omp_get_thread_num() * m->kern->mr * 4096, omp_get_thread_num(),
+                   omp_get_num_threads());
     if (r >= 2 && s.n < 64) s.ms[s.n++] = now_ms() - t;
   }
   free(a);

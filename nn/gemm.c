@@ -5,7 +5,6 @@
  * im2col are gathered into a dense per-thread block first. */
 #include "gemm.h"
 
-#include <omp.h>
 #include <string.h>
 
 #include "threads.h"
@@ -155,8 +154,4 @@ void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int it
   long long u0, u1;
   effnet_share(plan_items(&p), ith, nth, &u0, &u1);
   run_items(&p, u0, u1);
-}
-
-void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows) {
-  gemm_job_share(kern, job, rows, omp_get_thread_num(), omp_get_num_threads());
 }

@@ -36,9 +36,5 @@ typedef struct {
  * reading c. (ith, nth) = (0, 1) runs the whole job on the calling thread.
  * rows: this thread's buffer of kern->mr * K floats. */
 void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int ith, int nth);
-/* A lone job as the whole body of a parallel region (tests, benchmarks):
- * gemm_job_share with OpenMP's thread number and team size. No barrier; the
- * region's end joins. */
-void gemm_job_run(const Kernels *kern, const GemmJob *job, float *rows);
 
 #endif

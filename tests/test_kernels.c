@@ -262,7 +262,8 @@ static void test_driver(const Kernels *k, int threads) {
                    .pad_t = pt, .pad_l = pl, .w = &g, .act = act, .c = &c, .res = use_res ? &r : NULL};
     float *pack = falloc((size_t)threads * k->mr * (K > 27 ? K : 27));
 #pragma omp parallel num_threads(threads)
-    gemm_job_run(k, &job, pack + (size_t)omp_get_thread_num() * k->mr * (K > 27 ? K : 27));
+    gemm_job_share(k, &job, pack + (size_t)omp_get_thread_num() * k->mr * (K > 27 ? K : 27), omp_get_thread_num(),
+                   omp_get_num_threads());
     for (int i = 0; i < n; i++)
       for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
