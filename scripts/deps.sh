@@ -18,6 +18,7 @@ if [ "${1:-}" = "test" ]; then
   pkgs+=(gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0)
   pkgs+=(clang libclang-rt-14-dev libomp-14-dev)        # scripts/fuzz.sh: libFuzzer, ASan/UBSan, OpenMP for clang
   pkgs+=(locales-all)   # config.json parsing under a comma-decimal locale (de_DE.UTF-8)
+  pkgs+=(indent clang-format)   # scripts/format.sh --check: gst-indent and .clang-format styles
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (apt-get), builds, and runs every test three
-# times: in the release build, in an AddressSanitizer + UBSan build, and in a
+# Installs what the tests need (apt-get), checks the formatting, builds, and
+# runs every test three times: in the release build, in an AddressSanitizer + UBSan build, and in a
 # build with only the portable C kernels (what other architectures get); then
 # every fuzz target for 60 s. Prints each stage's time.
 set -euo pipefail
@@ -14,6 +14,9 @@ stage() { # stage NAME: ends the stage that ran since the last call
 
 scripts/deps.sh test
 stage "install"
+
+scripts/format.sh --check   # the tree is formatted (README.md, "Code style")
+stage "format check"
 
 setup() { # setup DIR [meson options...]
   local dir=$1; shift
