@@ -36,8 +36,8 @@ static double median(Samples *s) {
   return s->ms[s->n / 2];
 }
 
-static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Activation act, int threads,
-                        int reps, float *rows) {
+static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Activation act, int threads, int reps,
+                        float *rows) {
   int K = w->K, N = w->N;
   float *a = model_alloc_floats((size_t)size * size * K), *c = model_alloc_floats((size_t)size * size * N);
   for (size_t i = 0; i < (size_t)size * size * K; i++) a[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
@@ -64,8 +64,13 @@ static double time_dw(const EffnetModel *m, const Block *b, int threads, int rep
   float *in = model_alloc_floats((size_t)Hp * Wp * C), *out = model_alloc_floats((size_t)Ho * Ho * C);
   float *pool = model_alloc_floats((size_t)threads * C);
   for (size_t i = 0; i < (size_t)Hp * Wp * C; i++) in[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-  DwconvArgs a = {.out_w = Ho, .c = C, .k = b->spec.kernel, .stride = b->spec.stride, .w = b->dw.w,
-                  .bias = b->dw.bias, .act = ACT_SILU};
+  DwconvArgs a = {.out_w = Ho,
+                  .c = C,
+                  .k = b->spec.kernel,
+                  .stride = b->spec.stride,
+                  .w = b->dw.w,
+                  .bias = b->dw.bias,
+                  .act = ACT_SILU};
   Samples s = {.n = 0};
   for (int r = 0; r < reps + 2; r++) {
     double t = now_ms();
@@ -92,10 +97,16 @@ int main(int argc, char **argv) {
   int threads = argc > 2 ? atoi(argv[2]) : 1;
   EffnetOptions opt;
   effnet_options_init(&opt);
-  if (argc > 3) opt.isa = !strcmp(argv[3], "avx2") ? EFFNET_ISA_AVX2 : !strcmp(argv[3], "scalar") ? EFFNET_ISA_SCALAR : EFFNET_ISA_AVX512;
+  if (argc > 3)
+    opt.isa = !strcmp(argv[3], "avx2")     ? EFFNET_ISA_AVX2
+              : !strcmp(argv[3], "scalar") ? EFFNET_ISA_SCALAR
+                                           : EFFNET_ISA_AVX512;
   char err[EFFNET_ERRLEN];
   EffnetModel *m = effnet_model_random(variant < 0 ? 0 : variant, 1000, 1, &opt, err, sizeof err);
-  if (!m) { fprintf(stderr, "%s\n", err); return 1; }
+  if (!m) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
   int reps = 15;
   float *rows = model_alloc_floats((size_t)threads * m->kern->mr * 4096);
   double tot_gemm = 0, tot_dw = 0, flops_gemm = 0, flops_dw = 0;
@@ -114,7 +125,8 @@ int main(int argc, char **argv) {
     }
     double ms = time_dw(m, b, threads, reps);
     double f = 2.0 * b->geom.out_size * b->geom.out_size * s->exp_ch * s->kernel * s->kernel;
-    snprintf(name, sizeof name, "b%d dw%d s%d %dx%d c%d", i, s->kernel, s->stride, b->geom.out_size, b->geom.out_size, s->exp_ch);
+    snprintf(name, sizeof name, "b%d dw%d s%d %dx%d c%d", i, s->kernel, s->stride, b->geom.out_size, b->geom.out_size,
+             s->exp_ch);
     printf("%-28s %8.3f %8.1f\n", name, ms, f / ms / 1e6);
     tot_dw += ms;
     flops_dw += f;

@@ -30,13 +30,13 @@ typedef struct {
 } FormatPair;
 
 static const FormatPair kFormats[] = {
-  {EFFNET_FORMAT_I420, GST_VIDEO_FORMAT_I420}, {EFFNET_FORMAT_YV12, GST_VIDEO_FORMAT_YV12},
-  {EFFNET_FORMAT_NV12, GST_VIDEO_FORMAT_NV12}, {EFFNET_FORMAT_NV21, GST_VIDEO_FORMAT_NV21},
-  {EFFNET_FORMAT_YUY2, GST_VIDEO_FORMAT_YUY2}, {EFFNET_FORMAT_UYVY, GST_VIDEO_FORMAT_UYVY},
-  {EFFNET_FORMAT_YVYU, GST_VIDEO_FORMAT_YVYU}, {EFFNET_FORMAT_RGB, GST_VIDEO_FORMAT_RGB},
-  {EFFNET_FORMAT_BGR, GST_VIDEO_FORMAT_BGR}, {EFFNET_FORMAT_RGBX, GST_VIDEO_FORMAT_RGBx},
-  {EFFNET_FORMAT_BGRX, GST_VIDEO_FORMAT_BGRx}, {EFFNET_FORMAT_XRGB, GST_VIDEO_FORMAT_xRGB},
-  {EFFNET_FORMAT_XBGR, GST_VIDEO_FORMAT_xBGR}, {EFFNET_FORMAT_GRAY8, GST_VIDEO_FORMAT_GRAY8},
+    {EFFNET_FORMAT_I420, GST_VIDEO_FORMAT_I420}, {EFFNET_FORMAT_YV12, GST_VIDEO_FORMAT_YV12},
+    {EFFNET_FORMAT_NV12, GST_VIDEO_FORMAT_NV12}, {EFFNET_FORMAT_NV21, GST_VIDEO_FORMAT_NV21},
+    {EFFNET_FORMAT_YUY2, GST_VIDEO_FORMAT_YUY2}, {EFFNET_FORMAT_UYVY, GST_VIDEO_FORMAT_UYVY},
+    {EFFNET_FORMAT_YVYU, GST_VIDEO_FORMAT_YVYU}, {EFFNET_FORMAT_RGB, GST_VIDEO_FORMAT_RGB},
+    {EFFNET_FORMAT_BGR, GST_VIDEO_FORMAT_BGR},   {EFFNET_FORMAT_RGBX, GST_VIDEO_FORMAT_RGBx},
+    {EFFNET_FORMAT_BGRX, GST_VIDEO_FORMAT_BGRx}, {EFFNET_FORMAT_XRGB, GST_VIDEO_FORMAT_xRGB},
+    {EFFNET_FORMAT_XBGR, GST_VIDEO_FORMAT_xBGR}, {EFFNET_FORMAT_GRAY8, GST_VIDEO_FORMAT_GRAY8},
 };
 
 static double now_ms(void) {
@@ -79,7 +79,7 @@ static void run_ours(void *c) {
 
 /* ---- GstVideoConverter + normalization ---- */
 typedef struct {
-  GstVideoConverter *conv;      /* whole frame; NULL: one per region, built per frame */
+  GstVideoConverter *conv; /* whole frame; NULL: one per region, built per frame */
   const GstVideoInfo *in_info, *rgb_info;
   const EffnetRect *rois;
   int nrois, fast, threads;
@@ -95,7 +95,8 @@ static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoIn
 static void normalize(Gst *g, float *out) {
   const int S = g->S;
   for (int y = 0; y < S; y++) {
-    const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(g->rgb, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE(g->rgb, 0);
+    const guint8 *row =
+        (const guint8 *)GST_VIDEO_FRAME_PLANE_DATA(g->rgb, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE(g->rgb, 0);
     for (int x = 0; x < S; x++)
       for (int ch = 0; ch < 3; ch++) out[(size_t)ch * S * S + (size_t)y * S + x] = g->lut[ch][row[3 * x + ch]];
   }
@@ -122,15 +123,15 @@ static GstVideoConverter *gst_converter(const GstVideoInfo *in, const GstVideoIn
                                         int fast, int threads) {
   int w = area->w, h = area->h;
   int side = (int)floor((w < h ? w : h) * 0.875 + 0.5);
-  GstStructure *cfg = gst_structure_new("GstVideoConverter",
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+  GstStructure *cfg = gst_structure_new(
+      "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
       fast ? GST_VIDEO_RESAMPLER_METHOD_LINEAR : GST_VIDEO_RESAMPLER_METHOD_CUBIC,
-      GST_VIDEO_CONVERTER_OPT_RESAMPLER_TAPS, G_TYPE_UINT, fast ? 2 : 0,
-      GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE, 0.0, GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5,
-      GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE,
-      GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, area->x + (w - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT,
-      area->y + (h - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT,
-      G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, (guint)threads, NULL);
+      GST_VIDEO_CONVERTER_OPT_RESAMPLER_TAPS, G_TYPE_UINT, fast ? 2 : 0, GST_VIDEO_RESAMPLER_OPT_CUBIC_B, G_TYPE_DOUBLE,
+      0.0, GST_VIDEO_RESAMPLER_OPT_CUBIC_C, G_TYPE_DOUBLE, 0.5, GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+      GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT,
+      area->x + (w - side) / 2, GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, area->y + (h - side) / 2,
+      GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, side, GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, side,
+      GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, (guint)threads, NULL);
   if (fast)
     gst_structure_set(cfg, GST_VIDEO_CONVERTER_OPT_CHROMA_MODE, GST_TYPE_VIDEO_CHROMA_MODE, GST_VIDEO_CHROMA_MODE_NONE,
                       NULL);
@@ -181,8 +182,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--rois")) nrois = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--only")) only = !strcmp(argv[i + 1], "fast");
     else {
-      fprintf(stderr, "usage: %s [--formats f,...] [--sizes WxH,...] [--S s,...] [--threads t,...] [--seconds x] "
-              "[--rois N]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--formats f,...] [--sizes WxH,...] [--S s,...] [--threads t,...] [--seconds x] "
+              "[--rois N]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -226,7 +229,10 @@ int main(int argc, char **argv) {
             d[(size_t)y * stride + x] = (guint8)((x + 2 * y) / 8 + (r >> 28));
           }
       }
-      EffnetFrame ef = {.format = fp->ours, .width = w, .height = h, .matrix = EFFNET_MATRIX_BT709,
+      EffnetFrame ef = {.format = fp->ours,
+                        .width = w,
+                        .height = h,
+                        .matrix = EFFNET_MATRIX_BT709,
                         .chroma_site = EFFNET_CHROMA_COSITED_H};
       for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame); p++) {
         ef.data[p] = GST_VIDEO_FRAME_PLANE_DATA(&frame, p);
@@ -265,11 +271,20 @@ int main(int argc, char **argv) {
             }
             ms[fast][0] = time_it(run_ours, &ours, seconds);
             effnet_prep_free(ours.p);
-            Gst g = {.conv = nrois ? NULL : gst_converter(&in, &rgb, &whole, fast, T), .in_info = &in,
-                     .rgb_info = &rgb, .rois = rois, .nrois = nrois, .fast = fast, .threads = T, .in = &frame,
-                     .rgb = &rgb_frame, .S = S, .out = out};
+            Gst g = {.conv = nrois ? NULL : gst_converter(&in, &rgb, &whole, fast, T),
+                     .in_info = &in,
+                     .rgb_info = &rgb,
+                     .rois = rois,
+                     .nrois = nrois,
+                     .fast = fast,
+                     .threads = T,
+                     .in = &frame,
+                     .rgb = &rgb_frame,
+                     .S = S,
+                     .out = out};
             for (int c = 0; c < 3; c++)
-              for (int v = 0; v < 256; v++) g.lut[c][v] = (v / 255.0f - effnet_imagenet_mean[c]) / effnet_imagenet_std[c];
+              for (int v = 0; v < 256; v++)
+                g.lut[c][v] = (v / 255.0f - effnet_imagenet_mean[c]) / effnet_imagenet_std[c];
             ms[fast][1] = time_it(run_gst, &g, seconds);
             if (g.conv) gst_video_converter_free(g.conv);
           }

@@ -5,9 +5,7 @@
 
 #include <glib-object.h>
 
-G_BEGIN_DECLS
-
-typedef enum
+G_BEGIN_DECLS typedef enum
 {
   SCALING_CENTER_CROP,
   SCALING_LETTERBOX,
@@ -46,5 +44,4 @@ GType gst_efficientnet_mode_get_type (void);
 GType gst_efficientnet_region_get_type (void);
 
 G_END_DECLS
-
 #endif /* __EFFNET_ENUMS_H__ */

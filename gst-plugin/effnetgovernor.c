@@ -62,7 +62,7 @@ effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
   if (n == 0)
     return CLAMP (size, 1, MAX (free, 1));
   probe = cand[g->probe_turn % n];
-  every = (gdouble) PROBE_EVERY * g->backoff;
+  every = (gdouble) PROBE_EVERY *g->backoff;
   if (g->ns[probe] > 0 && g->ns[g->best] > 0)
     every *= MAX (1.0, g->ns[probe] / g->ns[g->best]);
   every = MIN (every, PROBE_MAX);
@@ -108,8 +108,7 @@ effnet_governor_record (EffnetGovernor * g, guint size, int n, gint64 ns)
 
   if (size < 1 || size > g->max)
     return;
-  g->ns[size] = g->ns[size] > 0 ?
-      (1 - ALPHA) * g->ns[size] + ALPHA * per : per;
+  g->ns[size] = g->ns[size] > 0 ? (1 - ALPHA) * g->ns[size] + ALPHA * per : per;
   if (g->ns[was] <= 0)
     g->best = size;
   for (s = 1; s <= g->max; s++)

@@ -25,9 +25,7 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS
-
-typedef struct
+G_BEGIN_DECLS typedef struct
 {
   guint max;                    /* the largest size */
   gdouble *ns;                  /* [max + 1]: average ns per image, 0 = unknown */
@@ -67,8 +65,7 @@ guint effnet_governor_choose (EffnetGovernor * g, guint free,
     gboolean * sample);
 
 /* A job of n images took ns on `size`. */
-void effnet_governor_record (EffnetGovernor * g, guint size, int n,
-    gint64 ns);
+void effnet_governor_record (EffnetGovernor * g, guint size, int n, gint64 ns);
 
 /* The machine's CPU times before and after a job of the best size. */
 void effnet_governor_record_idle (EffnetGovernor * g,
@@ -81,5 +78,4 @@ gboolean effnet_cpu_times_parse (const gchar * text, EffnetCpuTimes * t);
 gboolean effnet_cpu_times_read (EffnetCpuTimes * t);
 
 G_END_DECLS
-
 #endif /* __EFFNET_GOVERNOR_H__ */

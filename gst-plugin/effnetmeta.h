@@ -22,47 +22,41 @@
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
-
 /* Name of the GstCustomMeta every buffer leaving the element carries. */
 #define GST_EFFNET_META_NAME "EfficientNetClassification"
-
 /* Name of the GstStructure added to each classified
  * GstVideoRegionOfInterestMeta in roi-list mode (DL Streamer's field names). */
 #define GST_EFFNET_ROI_PARAM_NAME "classification"
-
 /* Name of the element message posted with post-messages=true (the meta's
  * fields plus the timestamps). */
 #define GST_EFFNET_MESSAGE_NAME "efficientnet"
-
 /* "source-frame" of a meta that carries no result yet. */
 #define GST_EFFNET_NO_FRAME G_MAXUINT64
-
 /* Field names. Top-1 of a frame meta or message: */
-#define GST_EFFNET_FIELD_LABEL "label"                  /* string */
-#define GST_EFFNET_FIELD_CLASS_ID "class-id"            /* int, -1: none */
-#define GST_EFFNET_FIELD_SCORE "score"                  /* double */
+#define GST_EFFNET_FIELD_LABEL "label"  /* string */
+#define GST_EFFNET_FIELD_CLASS_ID "class-id"    /* int, -1: none */
+#define GST_EFFNET_FIELD_SCORE "score"  /* double */
 /* the same of a ROI's "classification" parameter: */
 #define GST_EFFNET_ROI_FIELD_LABEL_ID "label_id"        /* int */
 #define GST_EFFNET_ROI_FIELD_CONFIDENCE "confidence"    /* double */
-#define GST_EFFNET_ROI_FIELD_MODEL "model_name"         /* string */
+#define GST_EFFNET_ROI_FIELD_MODEL "model_name" /* string */
 /* the ranking, best first (both): */
 #define GST_EFFNET_FIELD_TOP_LABELS "top-labels"        /* array of string */
 #define GST_EFFNET_FIELD_TOP_CLASS_IDS "top-class-ids"  /* array of int */
 #define GST_EFFNET_FIELD_TOP_SCORES "top-scores"        /* array of double */
-#define GST_EFFNET_FIELD_LOGITS "logits"                /* array of float */
+#define GST_EFFNET_FIELD_LOGITS "logits"        /* array of float */
 /* frame meta and message only: */
-#define GST_EFFNET_FIELD_MODEL "model"                  /* string */
-#define GST_EFFNET_FIELD_STALE "stale"                  /* boolean */
+#define GST_EFFNET_FIELD_MODEL "model"  /* string */
+#define GST_EFFNET_FIELD_STALE "stale"  /* boolean */
 #define GST_EFFNET_FIELD_SOURCE_FRAME "source-frame"    /* guint64 */
 #define GST_EFFNET_FIELD_INFERENCE_NS "inference-ns"    /* guint64 */
-#define GST_EFFNET_FIELD_ELEMENT "element"              /* string */
-#define GST_EFFNET_FIELD_ROI_COUNT "roi-count"          /* uint */
+#define GST_EFFNET_FIELD_ELEMENT "element"      /* string */
+#define GST_EFFNET_FIELD_ROI_COUNT "roi-count"  /* uint */
 #define GST_EFFNET_FIELD_ROI_SKIPPED "roi-skipped"      /* uint */
 /* message only (guint64, GST_CLOCK_TIME_NONE when unknown): */
 #define GST_EFFNET_FIELD_TIMESTAMP "timestamp"
 #define GST_EFFNET_FIELD_STREAM_TIME "stream-time"
 #define GST_EFFNET_FIELD_RUNNING_TIME "running-time"
-
 /* Registers the custom meta (no tags: the result describes the picture, not
  * its format, so elements that copy metadata keep it); any number of times,
  * from any copy of this module in the process. */
@@ -87,8 +81,7 @@ void gst_effnet_meta_set_roi_counts (GstStructure * s, guint count,
  * 0; named as a frame result or a ROI parameter wants) and the top-* arrays
  * of `length` entries, best first, as ClsMtd takes them. */
 void gst_effnet_meta_set_classes (GstStructure * s, gsize length,
-    const gfloat * levels, const gint * class_ids,
-    const gchar * const *labels);
+    const gfloat * levels, const gint * class_ids, const gchar * const *labels);
 
 /* The raw logits, one per class. */
 void gst_effnet_meta_set_logits (GstStructure * s, gsize n,
@@ -165,5 +158,4 @@ gsize gst_effnet_meta_get_n_logits (const GstEffnetMeta * meta);
 gfloat gst_effnet_meta_get_logit (const GstEffnetMeta * meta, gsize index);
 
 G_END_DECLS
-
 #endif /* __EFFNET_META_H__ */

@@ -8,11 +8,10 @@
 #include "gstefficientnetpriv.h"
 
 G_BEGIN_DECLS
-
 /* The plan from the weights and the properties (scaling, resampling, mean,
  * std). At start a bad value is an error; one set while playing is ignored
  * with a warning and the previous plan stays. */
-gboolean gst_efficientnet_setup_preprocessing (GstEfficientNet * self,
+    gboolean gst_efficientnet_setup_preprocessing (GstEfficientNet * self,
     gboolean at_start);
 
 /* The engine's description of negotiated video; FALSE: not a format the
@@ -26,5 +25,4 @@ gboolean gst_efficientnet_plan_frame (GstEfficientNet * self,
     GstVideoFrame * frame, const EffnetRect * rects, gint n, guint threads);
 
 G_END_DECLS
-
 #endif /* __EFFNET_PREP_H__ */

@@ -59,8 +59,7 @@ rank_classes (GstEfficientNet * self, const float *logits,
   gint count, i;
 
   effnet_softmax (logits, self->classes, self->probs);
-  count = effnet_top_k (self->probs, self->classes, (int) fs->top_k,
-      self->top);
+  count = effnet_top_k (self->probs, self->classes, (int) fs->top_k, self->top);
   for (i = 0; i < count; i++) {
     if (!(self->probs[self->top[i]] >= fs->threshold))
       break;
@@ -88,8 +87,7 @@ gst_efficientnet_set_ranking (GstEfficientNet * self, GstStructure * s,
 }
 
 static void
-post_result_message (GstEfficientNet * self, GstBuffer * buf,
-    GstStructure * s)
+post_result_message (GstEfficientNet * self, GstBuffer * buf, GstStructure * s)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime pts = GST_BUFFER_PTS (buf);
@@ -142,8 +140,7 @@ gst_efficientnet_attach_frame_result (GstEfficientNet * self, GstBuffer * buf,
   g_mutex_lock (&self->result_lock);
   gst_efficientnet_set_ranking (self, s,
       self->result.valid ? self->result.logits : NULL, fs);
-  source = self->result.valid ? self->result.source_frame :
-      GST_EFFNET_NO_FRAME;
+  source = self->result.valid ? self->result.source_frame : GST_EFFNET_NO_FRAME;
   ns = self->result.valid ? self->result.inference_ns : 0;
   g_mutex_unlock (&self->result_lock);
   gst_efficientnet_publish (self, buf, index, source, ns, s, fs);

@@ -9,10 +9,9 @@
 #include "gstefficientnetpriv.h"
 
 G_BEGIN_DECLS
-
 /* Class names: a labels file (NULL and *error set on failure) or the
  * built-in ones (ImageNet-1k for 1000 classes, else "class N"). */
-gchar **gst_effnet_labels_from_file (const gchar * path, gint classes,
+    gchar ** gst_effnet_labels_from_file (const gchar * path, gint classes,
     gchar ** error);
 gchar **gst_effnet_labels_builtin (gint classes);
 
@@ -35,5 +34,4 @@ void gst_efficientnet_attach_frame_result (GstEfficientNet * self,
     GstBuffer * buf, guint64 index, const FrameSettings * fs);
 
 G_END_DECLS
-
 #endif /* __EFFNET_RESULT_H__ */

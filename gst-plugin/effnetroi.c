@@ -39,7 +39,8 @@ collect_rois (GstEfficientNet * self, GstBuffer * buf,
     guint64 x0 = MIN (m->x, width), y0 = MIN (m->y, height);
     guint64 x1 = MIN ((guint64) m->x + m->w, width);
     guint64 y1 = MIN ((guint64) m->y + m->h, height);
-    Roi roi = { m, {(gint) x0, (gint) y0, (gint) (x1 - x0), (gint) (y1 - y0)} };
+    Roi roi = { m, {(gint) x0, (gint) y0, (gint) (x1 - x0), (gint) (y1 - y0)}
+    };
 
     if (object_class != NULL &&
         g_strcmp0 (g_quark_to_string (m->roi_type), object_class) != 0)

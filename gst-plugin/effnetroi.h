@@ -8,13 +8,11 @@
 #include "gstefficientnetpriv.h"
 
 G_BEGIN_DECLS
-
 /* A frame in roi-list mode: its regions classified when `due`, and the frame
  * meta with roi-count / roi-skipped and no ranking. */
-GstFlowReturn gst_efficientnet_classify_roi_frame (GstEfficientNet * self,
+    GstFlowReturn gst_efficientnet_classify_roi_frame (GstEfficientNet * self,
     GstVideoFrame * frame, guint64 index, gboolean due,
     const FrameSettings * fs);
 
 G_END_DECLS
-
 #endif /* __EFFNET_ROI_H__ */

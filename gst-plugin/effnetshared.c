@@ -180,8 +180,7 @@ fit_workspace (Worker * w, int n, char *err, size_t errlen)
   w->ws = effnet_workspace_new (shared->model, want, threads, why, sizeof why);
   if (w->ws == NULL && had > 0 && want > had) {
     GST_WARNING ("no workspace for %d images (%s): batches of model %s stay "
-        "in chunks of %d on worker %u", want, why, shared->name, had,
-        w->index);
+        "in chunks of %d on worker %u", want, why, shared->name, had, w->index);
     w->ws_limit = want = had;
     w->ws = effnet_workspace_new (shared->model, want, threads, why,
         sizeof why);
@@ -290,8 +289,7 @@ take_jobs_locked (Worker * w, GstEffnetJob ** jobs, GstEffnetClient ** clients,
             shared->batch_max, NULL);
 
         while (n < cap && shared->pending > free - 1 &&
-            (c = next_client_locked (shared)) != NULL &&
-            batchable (c->pending))
+            (c = next_client_locked (shared)) != NULL && batchable (c->pending))
           take_locked (shared, c, jobs, clients, &n);
       }
       if (c != NULL && c->pending != NULL && !batchable (c->pending))
@@ -399,7 +397,8 @@ worker_thread (gpointer data)
 
   /* Linux: one thread's nice value; the team threads libgomp starts from
    * worker 0 inherit it */
-  if (shared->nice > 0 && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
+  if (shared->nice > 0
+      && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
           shared->nice) != 0)
     GST_WARNING ("could not set the nice value of inference worker %u to %d: "
         "%s", w->index, shared->nice, g_strerror (errno));
@@ -430,8 +429,7 @@ worker_thread (gpointer data)
 
     g_mutex_lock (&shared->lock);
     /* alone from start to end: a fair time for its team size */
-    if (w->index == 0 && lone && jobs[0]->rc == 0 &&
-        shared->starts == started) {
+    if (w->index == 0 && lone && jobs[0]->rc == 0 && shared->starts == started) {
       effnet_governor_record (&shared->governor, threads, jobs[0]->n,
           jobs[0]->forward_ns);
       if (sample)
@@ -474,8 +472,7 @@ governor_init_team (GstEffnetShared * shared)
 }
 
 static GstEffnetShared *
-shared_new (const gchar * key, const gchar * name, guint num_threads,
-    gint nice)
+shared_new (const gchar * key, const gchar * name, guint num_threads, gint nice)
 {
   GstEffnetShared *shared = g_new0 (GstEffnetShared, 1);
 
@@ -762,7 +759,7 @@ gst_effnet_job_new (const EffnetInfo * info)
 {
   GstEffnetJob *job = g_new0 (GstEffnetJob, 1);
 
-  job->image_floats = (gsize) 3 * info->input_size * info->input_size;
+  job->image_floats = (gsize) 3 *info->input_size * info->input_size;
   job->classes = (gsize) info->num_classes;
   job->done = TRUE;
   g_mutex_init (&job->lock);

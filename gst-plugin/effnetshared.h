@@ -44,11 +44,9 @@
 #include "effnet.h"
 
 G_BEGIN_DECLS
-
 /* Images per forward chunk at most: the largest workspace a shared model
  * makes, and the largest job an element should submit. */
 #define GST_EFFNET_SHARED_MAX_BATCH 16
-
 typedef struct _GstEffnetShared GstEffnetShared;
 typedef struct _GstEffnetClient GstEffnetClient;
 typedef struct _GstEffnetJob GstEffnetJob;
@@ -123,5 +121,4 @@ void gst_effnet_job_wait (GstEffnetJob * job);
 gboolean gst_effnet_job_is_done (GstEffnetJob * job);
 
 G_END_DECLS
-
 #endif /* __GST_EFFNET_SHARED_H__ */

@@ -9,10 +9,9 @@
 #include "gstefficientnetpriv.h"
 
 G_BEGIN_DECLS
-
 /* Runs the sync job (jobs[0], prepared by the caller) and waits for it,
  * after any async job of ours has finished; posts the error on failure. */
-gboolean gst_efficientnet_run_job (GstEfficientNet * self);
+    gboolean gst_efficientnet_run_job (GstEfficientNet * self);
 
 /* A full frame: classified (sync) or submitted (async) when `due`, then
  * given the latest result. */
@@ -21,5 +20,4 @@ GstFlowReturn gst_efficientnet_classify_full_frame (GstEfficientNet * self,
     const FrameSettings * fs);
 
 G_END_DECLS
-
 #endif /* __EFFNET_SUBMIT_H__ */

@@ -7,7 +7,6 @@
 #include "gstefficientnetpriv.h"
 
 G_BEGIN_DECLS
-
 /* Decides sync or async (with the object lock); mode=auto takes `live`.
  * roi-list is always sync. */
 void gst_efficientnet_set_mode_locked (GstEfficientNet * self, gboolean live);
@@ -24,5 +23,4 @@ void gst_efficientnet_update_latency (GstEfficientNet * self,
     GstClockTime spent);
 
 G_END_DECLS
-
 #endif /* __EFFNET_TIMING_H__ */

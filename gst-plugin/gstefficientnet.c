@@ -679,8 +679,7 @@ install_model_properties (GObjectClass * gobject_class)
           "What is classified: whole frames, or each region of interest "
           "(GstVideoRegionOfInterestMeta) of a frame (up to max-rois, in "
           "batches of up to 16), always synchronously",
-          GST_TYPE_EFFICIENTNET_REGION,
-          DEFAULT_INFERENCE_REGION, READY_FLAGS));
+          GST_TYPE_EFFICIENTNET_REGION, DEFAULT_INFERENCE_REGION, READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_SHARED_USERS,
       g_param_spec_uint ("shared-users", "Shared users",
           "Elements in this process using the same loaded model as this one, "
@@ -727,8 +726,7 @@ install_frame_properties (GObjectClass * gobject_class)
           "config.json, else ImageNet's)",
           g_param_spec_double ("channel-std", "Channel std",
               "Standard deviation of one channel", -G_MAXDOUBLE, G_MAXDOUBLE,
-              1.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
-          PLAYING_FLAGS));
+              1.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS), PLAYING_FLAGS));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post an element message named \"efficientnet\" with each frame's "

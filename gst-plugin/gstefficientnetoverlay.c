@@ -447,8 +447,7 @@ update_style (GstEfficientNetOverlay * self, const Settings * st, gint width,
   self->style_cookie = st->cookie;
   self->style_width = width;
   self->style_height = height;
-  GST_DEBUG_OBJECT (self, "font %d px for %dx%d", self->font_px, width,
-      height);
+  GST_DEBUG_OBJECT (self, "font %d px for %dx%d", self->font_px, width, height);
 }
 
 static gint
@@ -1046,13 +1045,15 @@ gst_efficientnet_overlay_class_init (GstEfficientNetOverlayClass * klass)
       GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_transform_caps);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_stop);
-  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_src_event);
+  trans_class->src_event =
+      GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_src_event);
   /* our own transform_ip instead of GstVideoFilter's: that one maps every
    * frame for writing, which would copy shared memory even for frames we
    * leave alone */
   trans_class->transform_ip =
       GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_transform_ip);
-  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_set_info);
+  filter_class->set_info =
+      GST_DEBUG_FUNCPTR (gst_efficientnet_overlay_set_info);
 
   gst_type_mark_as_plugin_api (GST_TYPE_EFFICIENTNET_OVERLAY_POSITION, 0);
 }

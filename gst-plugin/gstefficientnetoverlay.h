@@ -11,13 +11,10 @@
 #include <gst/video/gstvideofilter.h>
 
 G_BEGIN_DECLS
-
 #define GST_TYPE_EFFICIENTNET_OVERLAY (gst_efficientnet_overlay_get_type ())
 G_DECLARE_FINAL_TYPE (GstEfficientNetOverlay, gst_efficientnet_overlay, GST,
     EFFICIENTNET_OVERLAY, GstVideoFilter)
-
 GST_ELEMENT_REGISTER_DECLARE (efficientnetoverlay);
 
 G_END_DECLS
-
 #endif /* __GST_EFFICIENTNET_OVERLAY_H__ */

@@ -22,9 +22,7 @@
 
 #include <string.h>
 
-G_BEGIN_DECLS
-
-GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
+G_BEGIN_DECLS GST_DEBUG_CATEGORY_EXTERN (gst_efficientnet_debug);
 
 /* The latest full-frame result; written by the streaming thread (sync) or a
  * worker of the shared model (async), so it lives under result_lock. */
@@ -135,5 +133,4 @@ gst_efficientnet_sentence (const gchar * text)
 }
 
 G_END_DECLS
-
 #endif /* __GST_EFFICIENTNET_PRIV_H__ */

@@ -13,14 +13,10 @@
  * weights names; tests/test_cache.sh checks they agree. Adding a variant is a
  * row here (and EFFNET_NUM_VARIANTS in arch.h). */
 static const ArchVariant kVariants[EFFNET_NUM_VARIANTS] = {
-  {"b0", 1.0, 1.0, 224, "efficientnet_b0.ra_in1k"},
-  {"b1", 1.0, 1.1, 240, "efficientnet_b1.ft_in1k"},
-  {"b2", 1.1, 1.2, 260, "efficientnet_b2.ra_in1k"},
-  {"b3", 1.2, 1.4, 300, "efficientnet_b3.ra2_in1k"},
-  {"b4", 1.4, 1.8, 380, "efficientnet_b4.ra2_in1k"},
-  {"b5", 1.6, 2.2, 456, "tf_efficientnet_b5.aa_in1k"},
-  {"b6", 1.8, 2.6, 528, "tf_efficientnet_b6.aa_in1k"},
-  {"b7", 2.0, 3.1, 600, "tf_efficientnet_b7.aa_in1k"},
+    {"b0", 1.0, 1.0, 224, "efficientnet_b0.ra_in1k"},    {"b1", 1.0, 1.1, 240, "efficientnet_b1.ft_in1k"},
+    {"b2", 1.1, 1.2, 260, "efficientnet_b2.ra_in1k"},    {"b3", 1.2, 1.4, 300, "efficientnet_b3.ra2_in1k"},
+    {"b4", 1.4, 1.8, 380, "efficientnet_b4.ra2_in1k"},   {"b5", 1.6, 2.2, 456, "tf_efficientnet_b5.aa_in1k"},
+    {"b6", 1.8, 2.6, 528, "tf_efficientnet_b6.aa_in1k"}, {"b7", 2.0, 3.1, 600, "tf_efficientnet_b7.aa_in1k"},
 };
 
 /* ImageNet normalization, what every published EfficientNet weight expects
@@ -33,9 +29,11 @@ const ArchVariant *arch_variant(int variant) {
 }
 
 /* The B0 baseline: MBConv stages (expand ratio, kernel, stride, out channels, repeats). */
-static const struct { int expand, kernel, stride, out_ch, repeats; } kB0Stages[EFFNET_NUM_STAGES] = {
-  {1, 3, 1, 16, 1}, {6, 3, 2, 24, 2}, {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
-  {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1},
+static const struct {
+  int expand, kernel, stride, out_ch, repeats;
+} kB0Stages[EFFNET_NUM_STAGES] = {
+    {1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2},  {6, 3, 2, 80, 3},
+    {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1},
 };
 enum { kB0Stem = 32, kB0Head = 1280 };
 

@@ -10,27 +10,27 @@
 
 #define EFFNET_NUM_VARIANTS 8
 #define EFFNET_NUM_STAGES 7
-#define EFFNET_MAX_BLOCKS 64  /* B7 has 55 */
+#define EFFNET_MAX_BLOCKS 64 /* B7 has 55 */
 
 /* One row of the variant table. */
 typedef struct {
-  const char *name;      /* "b0" .. "b7" */
-  double width, depth;   /* compound scaling coefficients */
-  int resolution;        /* square input size the weights were published with */
-  const char *weights;   /* the default weights' name, e.g. "efficientnet_b0.ra_in1k" */
+  const char *name;    /* "b0" .. "b7" */
+  double width, depth; /* compound scaling coefficients */
+  int resolution;      /* square input size the weights were published with */
+  const char *weights; /* the default weights' name, e.g. "efficientnet_b0.ra_in1k" */
 } ArchVariant;
 
 /* The row of variant 0 .. EFFNET_NUM_VARIANTS - 1, or NULL. */
 const ArchVariant *arch_variant(int variant);
 
 typedef struct {
-  int in_ch, out_ch;     /* block input / output channels */
-  int exp_ch;            /* channels after the expand 1x1 (== in_ch when expand == 1) */
-  int se_ch;             /* squeeze-excitation bottleneck: max(1, in_ch / 4) */
-  int expand;            /* expand ratio: 1 (stage 1) or 6 */
-  int kernel, stride;    /* depthwise kernel 3 or 5, stride 1 or 2 */
-  int stage, index;      /* stage 0..6 and block index inside it */
-  int residual;          /* stride 1 and in_ch == out_ch */
+  int in_ch, out_ch;  /* block input / output channels */
+  int exp_ch;         /* channels after the expand 1x1 (== in_ch when expand == 1) */
+  int se_ch;          /* squeeze-excitation bottleneck: max(1, in_ch / 4) */
+  int expand;         /* expand ratio: 1 (stage 1) or 6 */
+  int kernel, stride; /* depthwise kernel 3 or 5, stride 1 or 2 */
+  int stage, index;   /* stage 0..6 and block index inside it */
+  int residual;       /* stride 1 and in_ch == out_ch */
 } BlockSpec;
 
 typedef struct {

@@ -21,8 +21,7 @@ __attribute__((format(printf, 4, 0))) static inline void vset_error_at(char *err
 
 /* The sentence fmt into err. Returns -1, so `return set_error(...)` reports
  * and fails in one. */
-__attribute__((format(printf, 3, 4))) static inline int set_error(char *err, size_t errlen, const char *fmt,
-                                                                  ...) {
+__attribute__((format(printf, 3, 4))) static inline int set_error(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vset_error_at(err, errlen, 0, fmt, ap);

@@ -32,19 +32,21 @@ struct EffnetWorkspace {
   int max_batch, threads; /* planned */
   int active;             /* threads forward passes run on, 1..threads */
   float *x[2], *e, *d;
-  float *image;       /* the input images, NHWC with the stem's zero borders */
-  float *ring;        /* [threads][ring_floats] */
-  float *pool_rows;   /* [max_batch][rows][channels]: each depthwise output row's SE pool sums */
-  float *pooled;      /* [max_batch][cmax] */
-  float *se1, *se2;   /* [max_batch][se max], [max_batch][cmax] */
-  float *feat;        /* [max_batch][head] */
-  float *gated;       /* project weights times one image's SE gate */
-  float *rows;        /* [threads][mr * kmax] gathered GEMM rows */
+  float *image;     /* the input images, NHWC with the stem's zero borders */
+  float *ring;      /* [threads][ring_floats] */
+  float *pool_rows; /* [max_batch][rows][channels]: each depthwise output row's SE pool sums */
+  float *pooled;    /* [max_batch][cmax] */
+  float *se1, *se2; /* [max_batch][se max], [max_batch][cmax] */
+  float *feat;      /* [max_batch][head] */
+  float *gated;     /* project weights times one image's SE gate */
+  float *rows;      /* [threads][mr * kmax] gathered GEMM rows */
   size_t cmax, semax, kmax, ring_floats, bytes;
-  void *block;        /* one zeroed allocation holding every buffer above */
+  void *block; /* one zeroed allocation holding every buffer above */
 };
 
-typedef struct { int t, l, b, r; } Pads;
+typedef struct {
+  int t, l, b, r;
+} Pads;
 
 /* A view of n images of size x size x c in buf, with zero borders `pad`. */
 static View make_view(float *buf, int size, int c, Pads pad) {
@@ -108,9 +110,11 @@ static size_t physical_bytes(void) {
   return (size_t)pages * (size_t)page;
 }
 
-EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
-                                      size_t errlen) {
-  if (!m) { set_error(err, errlen, "no model given"); return NULL; }
+EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err, size_t errlen) {
+  if (!m) {
+    set_error(err, errlen, "no model given");
+    return NULL;
+  }
   if (max_batch < 1 || max_batch > 4096) {
     set_error(err, errlen, "batch size %d is out of range (1 to 4096)", max_batch);
     return NULL;
@@ -159,7 +163,10 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   ws->kmax = kmax;
   ws->ring_floats = ring;
   /* Every buffer, planned as a list: its size is counted once, here. */
-  struct { float **dst; size_t floats; } plan[] = {
+  struct {
+    float **dst;
+    size_t floats;
+  } plan[] = {
       {&ws->image, B * view_floats(m->input_size, 3, stem_pads(m))},
       {&ws->x[0], B * xmax},
       {&ws->x[1], B * xmax},
@@ -184,8 +191,8 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
     set_error(err, errlen,
               "buffers for a batch of %d EfficientNet-%s image%s of %d px on %d thread%s need %.1f GB, more than "
               "half of this machine's %.1f GB of memory",
-              max_batch, effnet_variant_name(m->info.variant), max_batch == 1 ? "" : "s", m->input_size,
-              ws->threads, ws->threads == 1 ? "" : "s", ws->bytes / 1e9, phys / 1e9);
+              max_batch, effnet_variant_name(m->info.variant), max_batch == 1 ? "" : "s", m->input_size, ws->threads,
+              ws->threads == 1 ? "" : "s", ws->bytes / 1e9, phys / 1e9);
     free(ws);
     return NULL;
   }
@@ -200,9 +207,12 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
   }
   return ws;
 oom:
-  set_error(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images",
-             max_batch, effnet_variant_name(m->info.variant));
-  if (ws) { ws_free_buffers(ws); free(ws); }
+  set_error(err, errlen, "out of memory planning buffers for a batch of %d EfficientNet-%s images", max_batch,
+            effnet_variant_name(m->info.variant));
+  if (ws) {
+    ws_free_buffers(ws);
+    free(ws);
+  }
   return NULL;
 }
 
@@ -255,8 +265,13 @@ static float *pool_row(EffnetWorkspace *ws, int img, int y, int Ho, int C) {
 }
 
 static DwconvArgs dw_args(const Block *b, const View *out) {
-  DwconvArgs a = {.out_w = out->w, .c = b->spec.exp_ch, .k = b->spec.kernel, .stride = b->spec.stride,
-                  .w = b->dw.w, .bias = b->dw.bias, .act = ACT_SILU};
+  DwconvArgs a = {.out_w = out->w,
+                  .c = b->spec.exp_ch,
+                  .k = b->spec.kernel,
+                  .stride = b->spec.stride,
+                  .w = b->dw.w,
+                  .bias = b->dw.bias,
+                  .act = ACT_SILU};
   return a;
 }
 
@@ -284,10 +299,10 @@ static void depthwise(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
  * halo is 7-14 % of a share on 57-114-row layers). */
 static void streamed_share(const Block *b, int total, int ith, int nth, int *t0, int *t1) {
   const BlockSpec *s = &b->spec;
-  const double expand = (double)b->geom.in_size * s->in_ch * s->exp_ch;            /* per input row */
+  const double expand = (double)b->geom.in_size * s->in_ch * s->exp_ch; /* per input row */
   const double row = s->stride * expand + (double)b->geom.out_size * s->exp_ch * s->kernel * s->kernel;
-  const double halo = (s->kernel - s->stride) * expand / row;                       /* in output rows */
-  const double first = (total + (nth - 1) * halo) / nth; /* equal cost: first = later + halo */
+  const double halo = (s->kernel - s->stride) * expand / row; /* in output rows */
+  const double first = (total + (nth - 1) * halo) / nth;      /* equal cost: first = later + halo */
   const double later = first - halo;
   double start = ith == 0 ? 0.0 : first + (ith - 1) * later;
   double end = first + ith * later;
@@ -302,8 +317,8 @@ static void streamed_share(const Block *b, int total, int ith, int nth, int *t0,
  * padded input row is expanded into ring slot (row % k) just before the first
  * output row that needs it (rows above the thread's first output row are its
  * halo, computed again by this thread). */
-static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws, const Block *b,
-                                      const View *in, const View *out, int n, int ith, int nth) {
+static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws, const Block *b, const View *in,
+                                      const View *out, int n, int ith, int nth) {
   const int Ho = out->h, H = b->geom.in_size, k = b->spec.kernel, s = b->spec.stride, C = b->spec.exp_ch;
   const int pt = b->geom.pad_t, pl = b->geom.pad_l, pr = b->geom.pad_r;
   const size_t slot_floats = padded_row_floats(b);
@@ -315,7 +330,10 @@ static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws,
   int ring_img = -1, next = 0; /* next padded row to produce for ring_img */
   for (int t = t0; t < t1; t++) {
     int img = t / Ho, y = t - img * Ho;
-    if (img != ring_img) { ring_img = img; next = y * s; }
+    if (img != ring_img) {
+      ring_img = img;
+      next = y * s;
+    }
     for (; next < y * s + k; next++) {
       float *slot = ring + (size_t)(next % k) * slot_floats;
       int r = next - pt;
@@ -352,8 +370,7 @@ static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho, int ith, int 
 
 /* w with row k of B multiplied by gate[k], into dst (shared by the team):
  * this thread's share of the panel rows. */
-static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst, int ith,
-                         int nth) {
+static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst, int ith, int nth) {
   const size_t rows = (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
   long long r0, r1;
   effnet_share((long long)rows, ith, nth, &r0, &r1);
@@ -362,8 +379,8 @@ static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float 
 
 /* x (n images) channel c times gate[image][c], in place: this thread's
  * share of each image's pixels. */
-static void gate_activations(const EffnetModel *m, const View *x, const float *gate, ptrdiff_t gate_stride,
-                             int n, int ith, int nth) {
+static void gate_activations(const EffnetModel *m, const View *x, const float *gate, ptrdiff_t gate_stride, int n,
+                             int ith, int nth) {
   long long p0, p1;
   effnet_share((long long)x->h * x->w, ith, nth, &p0, &p1);
   for (int img = 0; img < n; img++)
@@ -423,8 +440,8 @@ static View vec_view(float *data, int c, ptrdiff_t stride) {
  * thread meets the same barriers. */
 
 /* One MBConv block: in -> out; ends with a barrier. */
-static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, const View *in,
-                          const View *out, int n, int ith, int nth) {
+static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, const View *in, const View *out, int n,
+                          int ith, int nth) {
   const Block *b = &m->blocks[i];
   const BlockSpec *s = &b->spec;
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
@@ -481,8 +498,8 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
 
 /* Head conv + SiLU, global average pool, classifier. No barrier after the
  * classifier: it is the pass's last op, and the region's end joins. */
-static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n,
-                         int ith, int nth) {
+static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n, int ith,
+                         int nth) {
   const int C = m->arch.head_ch;
   View h = make_view(ws->e, m->head_size, C, kNoPad);
   GemmJob hj = {.n = n, .a = in, .w = &m->head, .act = ACT_SILU, .c = &h};
@@ -499,14 +516,14 @@ static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *
 /* The network's input: float images copied to NHWC, or frames prepared by
  * the frame path straight into it (each thread its share of the rows). */
 typedef struct {
-  const float *input;   /* [n][3][S][S], or NULL */
+  const float *input; /* [n][3][S][S], or NULL */
   EffnetPrep *prep;
-  int first;            /* planned image of this chunk's image 0 */
+  int first; /* planned image of this chunk's image 0 */
 } Input;
 
 /* The whole pass, run by thread ith of the region's nth. */
-static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits,
-                            int ith, int nth) {
+static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits, int ith,
+                            int nth) {
   View image = make_view(ws->image, m->input_size, 3, stem_pads(m));
   zero_border(&image, stem_pads(m), n, ith, nth);
   if (in->prep) {
@@ -519,8 +536,14 @@ static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Inp
   Pads in_pad = input_pads(m, 0);
   View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
   zero_border(&x, in_pad, n, ith, nth);
-  GemmJob stem = {.n = n, .src = &image, .stride = 2, .pad_t = m->stem_pad_t, .pad_l = m->stem_pad_l,
-                  .w = &m->stem, .act = ACT_SILU, .c = &x};
+  GemmJob stem = {.n = n,
+                  .src = &image,
+                  .stride = 2,
+                  .pad_t = m->stem_pad_t,
+                  .pad_l = m->stem_pad_l,
+                  .w = &m->stem,
+                  .act = ACT_SILU,
+                  .c = &x};
   gemm(m, ws, &stem, ith, nth);
 #pragma omp barrier
   int cur = 0;
@@ -551,8 +574,8 @@ static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *i
   }
 }
 
-static int check_call(const EffnetModel *m, const EffnetWorkspace *ws, const void *input, float *logits,
-                      char *err, size_t errlen) {
+static int check_call(const EffnetModel *m, const EffnetWorkspace *ws, const void *input, float *logits, char *err,
+                      size_t errlen) {
   if (!m || !ws || !input || !logits) {
     set_error(err, errlen, "effnet_forward: missing model, workspace, input or output");
     return -1;
@@ -564,8 +587,8 @@ static int check_call(const EffnetModel *m, const EffnetWorkspace *ws, const voi
   return 0;
 }
 
-int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
-                   char *err, size_t errlen) {
+int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits, char *err,
+                   size_t errlen) {
   if (check_call(m, ws, input, logits, err, errlen) != 0) return -1;
   if (n < 0) {
     set_error(err, errlen, "effnet_forward: negative image count %d", n);

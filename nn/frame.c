@@ -8,33 +8,65 @@
 #include "errors.h"
 
 /* Packed RGB: one group, channels at byte offsets r, g, b of a bpp-byte pixel. */
-#define RGB_FORMAT(NAME, BPP, R, G, B)                                                       \
-  {NAME, 1, 0, 0, 1, {{0, 0, BPP, 3, {{0, R, COMP_R}, {0, G, COMP_G}, {0, B, COMP_B}}}}}
+#define RGB_FORMAT(NAME, BPP, R, G, B)                                                                                 \
+  {                                                                                                                    \
+    NAME, 1, 0, 0, 1, {                                                                                                \
+      {                                                                                                                \
+        0, 0, BPP, 3, {                                                                                                \
+          {0, R, COMP_R}, {0, G, COMP_G}, { 0, B, COMP_B }                                                             \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
 /* Planar 4:2:0: luma in plane 0, U and V in planes pu and pv. */
-#define PLANAR_420(NAME, PU, PV)                                                             \
-  {NAME, 3, 1, 0, 2, {{0, 0, 1, 1, {{0, 0, COMP_Y}}}, {1, 1, 1, 2, {{PU, 0, COMP_U}, {PV, 0, COMP_V}}}}}
+#define PLANAR_420(NAME, PU, PV)                                                                                       \
+  {                                                                                                                    \
+    NAME, 3, 1, 0, 2, {                                                                                                \
+      {0, 0, 1, 1, {{0, 0, COMP_Y}}}, {                                                                                \
+        1, 1, 1, 2, {                                                                                                  \
+          {PU, 0, COMP_U}, { PV, 0, COMP_V }                                                                           \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
 /* Semi-planar 4:2:0: luma, then one plane of chroma pairs (U at ou, V at ov). */
-#define SEMI_420(NAME, OU, OV)                                                               \
-  {NAME, 2, 1, 0, 2, {{0, 0, 1, 1, {{0, 0, COMP_Y}}}, {1, 1, 2, 2, {{1, OU, COMP_U}, {1, OV, COMP_V}}}}}
+#define SEMI_420(NAME, OU, OV)                                                                                         \
+  {                                                                                                                    \
+    NAME, 2, 1, 0, 2, {                                                                                                \
+      {0, 0, 1, 1, {{0, 0, COMP_Y}}}, {                                                                                \
+        1, 1, 2, 2, {                                                                                                  \
+          {1, OU, COMP_U}, { 1, OV, COMP_V }                                                                           \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
 /* Packed 4:2:2: 4 bytes per two pixels; Y at oy (and oy + 2), U at ou, V at ov. */
-#define PACKED_422(NAME, OY, OU, OV)                                                         \
-  {NAME, 1, 1, 0, 2, {{0, 0, 2, 1, {{0, OY, COMP_Y}}}, {1, 0, 4, 2, {{0, OU, COMP_U}, {0, OV, COMP_V}}}}}
+#define PACKED_422(NAME, OY, OU, OV)                                                                                   \
+  {                                                                                                                    \
+    NAME, 1, 1, 0, 2, {                                                                                                \
+      {0, 0, 2, 1, {{0, OY, COMP_Y}}}, {                                                                               \
+        1, 0, 4, 2, {                                                                                                  \
+          {0, OU, COMP_U}, { 0, OV, COMP_V }                                                                           \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
 
 static const FrameFormat kFormats[EFFNET_FORMAT_COUNT] = {
-  [EFFNET_FORMAT_RGB] = RGB_FORMAT("rgb", 3, 0, 1, 2),
-  [EFFNET_FORMAT_BGR] = RGB_FORMAT("bgr", 3, 2, 1, 0),
-  [EFFNET_FORMAT_RGBX] = RGB_FORMAT("rgbx", 4, 0, 1, 2),
-  [EFFNET_FORMAT_BGRX] = RGB_FORMAT("bgrx", 4, 2, 1, 0),
-  [EFFNET_FORMAT_XRGB] = RGB_FORMAT("xrgb", 4, 1, 2, 3),
-  [EFFNET_FORMAT_XBGR] = RGB_FORMAT("xbgr", 4, 3, 2, 1),
-  [EFFNET_FORMAT_GRAY8] = {"gray8", 1, 0, 1, 1, {{0, 0, 1, 1, {{0, 0, COMP_R}}}}},
-  [EFFNET_FORMAT_I420] = PLANAR_420("i420", 1, 2),
-  [EFFNET_FORMAT_YV12] = PLANAR_420("yv12", 2, 1),
-  [EFFNET_FORMAT_NV12] = SEMI_420("nv12", 0, 1),
-  [EFFNET_FORMAT_NV21] = SEMI_420("nv21", 1, 0),
-  [EFFNET_FORMAT_YUY2] = PACKED_422("yuy2", 0, 1, 3),
-  [EFFNET_FORMAT_UYVY] = PACKED_422("uyvy", 1, 0, 2),
-  [EFFNET_FORMAT_YVYU] = PACKED_422("yvyu", 0, 3, 1),
+    [EFFNET_FORMAT_RGB] = RGB_FORMAT("rgb", 3, 0, 1, 2),
+    [EFFNET_FORMAT_BGR] = RGB_FORMAT("bgr", 3, 2, 1, 0),
+    [EFFNET_FORMAT_RGBX] = RGB_FORMAT("rgbx", 4, 0, 1, 2),
+    [EFFNET_FORMAT_BGRX] = RGB_FORMAT("bgrx", 4, 2, 1, 0),
+    [EFFNET_FORMAT_XRGB] = RGB_FORMAT("xrgb", 4, 1, 2, 3),
+    [EFFNET_FORMAT_XBGR] = RGB_FORMAT("xbgr", 4, 3, 2, 1),
+    [EFFNET_FORMAT_GRAY8] = {"gray8", 1, 0, 1, 1, {{0, 0, 1, 1, {{0, 0, COMP_R}}}}},
+    [EFFNET_FORMAT_I420] = PLANAR_420("i420", 1, 2),
+    [EFFNET_FORMAT_YV12] = PLANAR_420("yv12", 2, 1),
+    [EFFNET_FORMAT_NV12] = SEMI_420("nv12", 0, 1),
+    [EFFNET_FORMAT_NV21] = SEMI_420("nv21", 1, 0),
+    [EFFNET_FORMAT_YUY2] = PACKED_422("yuy2", 0, 1, 3),
+    [EFFNET_FORMAT_UYVY] = PACKED_422("uyvy", 1, 0, 2),
+    [EFFNET_FORMAT_YVYU] = PACKED_422("yvyu", 0, 3, 1),
 };
 
 const FrameFormat *frame_format(EffnetFormat f) {
@@ -123,8 +155,8 @@ int frame_check(const EffnetFrame *f, char *err, size_t errlen) {
     }
     size_t need = plane_row_bytes(d, p, f->width);
     if (f->stride[p] < need || f->stride[p] > (size_t)1 << 30) {
-      set_error(err, errlen, "plane %d of the %dx%d %s frame has a stride of %zu bytes; a row needs %zu", p,
-                f->width, f->height, d->name, f->stride[p], need);
+      set_error(err, errlen, "plane %d of the %dx%d %s frame has a stride of %zu bytes; a row needs %zu", p, f->width,
+                f->height, d->name, f->stride[p], need);
       return -1;
     }
   }

@@ -16,23 +16,23 @@ enum { FRAME_MAX_GROUPS = 2, FRAME_MAX_CHANNELS = 3 };
 typedef enum { COMP_R = 0, COMP_G, COMP_B, COMP_Y = 0, COMP_U, COMP_V } Component;
 
 typedef struct {
-  int plane;        /* which of the frame's planes */
-  int offset;       /* byte of the first sample in a row */
+  int plane;  /* which of the frame's planes */
+  int offset; /* byte of the first sample in a row */
   Component comp;
 } FrameChannel;
 
 typedef struct {
-  int shift_x, shift_y;  /* subsampling: the group has ceil(w >> shift_x) samples a row */
-  int step;              /* bytes from one sample to the next in a row */
+  int shift_x, shift_y; /* subsampling: the group has ceil(w >> shift_x) samples a row */
+  int step;             /* bytes from one sample to the next in a row */
   int nch;
   FrameChannel ch[FRAME_MAX_CHANNELS];
 } FrameGroup;
 
 typedef struct {
-  const char *name;      /* lower case, GStreamer's spelling */
+  const char *name; /* lower case, GStreamer's spelling */
   int planes;
-  int yuv;               /* channels are Y, U, V (else R, G, B) */
-  int gray;              /* one luma channel, R = G = B */
+  int yuv;  /* channels are Y, U, V (else R, G, B) */
+  int gray; /* one luma channel, R = G = B */
   int ngroups;
   FrameGroup group[FRAME_MAX_GROUPS];
 } FrameFormat;

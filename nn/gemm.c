@@ -12,7 +12,9 @@
 enum { kL2Budget = 256 * 1024 };
 
 /* Pixel index -> (image, y, x), advanced one pixel at a time. */
-typedef struct { int n, y, x; } Pos;
+typedef struct {
+  int n, y, x;
+} Pos;
 
 static Pos pos_of(int i, int h, int w) {
   Pos p;
@@ -26,13 +28,14 @@ static Pos pos_of(int i, int h, int w) {
 static void pos_next(Pos *p, int h, int w) {
   if (++p->x == w) {
     p->x = 0;
-    if (++p->y == h) { p->y = 0; p->n++; }
+    if (++p->y == h) {
+      p->y = 0;
+      p->n++;
+    }
   }
 }
 
-static float *view_at(const View *v, Pos p) {
-  return v->data + p.n * v->img + p.y * v->row + (ptrdiff_t)p.x * v->c;
-}
+static float *view_at(const View *v, Pos p) { return v->data + p.n * v->img + p.y * v->row + (ptrdiff_t)p.x * v->c; }
 
 /* Rows of a strided view, copied to a dense [mr][K] block. */
 static void gather_rows(const GemmJob *job, int K, int i0, int mr, float *rows) {
@@ -144,8 +147,8 @@ static void run_items(const Plan *p, long long u0, long long u1) {
       c_rows[i] = view_at(c, pos) + col;
       r_rows[i] = job->res ? view_at(job->res, pos) + col : NULL;
     }
-    p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p_end - p0, mr, ncols, c_rows,
-                  w->bias + col, job->act, job->res ? r_rows : NULL);
+    p->kern->gemm(K, a, K, w->b + (size_t)p0 * panel_stride, panel_stride, p_end - p0, mr, ncols, c_rows, w->bias + col,
+                  job->act, job->res ? r_rows : NULL);
   }
 }
 

@@ -19,7 +19,7 @@ typedef struct {
 /* C = act(A * W + bias) (+ res), M = n*h*w rows (pixels), over n images. */
 typedef struct {
   int n;
-  const View *a;          /* A rows: pixels of a, K = a->c channels; NULL with im2col */
+  const View *a; /* A rows: pixels of a, K = a->c channels; NULL with im2col */
   /* stem (a == NULL): A = im2col of a 3x3 window with this stride over src,
    * n images of 3 channels NHWC with zero borders pad_t/pad_l (and enough
    * after); column k = (ky*3 + kx)*3 + channel */
@@ -27,8 +27,8 @@ typedef struct {
   int stride, pad_t, pad_l;
   const PackedGemm *w;
   Activation act;
-  const View *c;          /* output, c->h x c->w pixels, w->N channels */
-  const View *res;        /* optional residual, same shape as c */
+  const View *c;   /* output, c->h x c->w pixels, w->N channels */
+  const View *res; /* optional residual, same shape as c */
 } GemmJob;
 
 /* Thread ith of nth's share of the job (an op, nn/threads.h): a contiguous

@@ -122,8 +122,7 @@ static void fail_oom(Parser *p) {
               "the JSON text holds too many values for its size (stopped at byte %zu: parsing it would take more "
               "than %d bytes of memory per byte of text)",
               p->pos, JSON_MEMORY_PER_BYTE);
-  else
-    set_error(p->err, p->errlen, "out of memory while parsing JSON");
+  else set_error(p->err, p->errlen, "out of memory while parsing JSON");
 }
 
 static void *alloc(Parser *p, size_t size) {
@@ -147,10 +146,8 @@ static void skip_ws(Parser *p) {
 /* Describe the byte at pos for an error message without printing raw
  * control or non-ASCII bytes into the sentence. */
 static void describe_byte(unsigned char c, char *buf, size_t n) {
-  if (c >= 0x20 && c < 0x7f)
-    snprintf(buf, n, "'%c'", c);
-  else
-    snprintf(buf, n, "byte 0x%02X", c);
+  if (c >= 0x20 && c < 0x7f) snprintf(buf, n, "'%c'", c);
+  else snprintf(buf, n, "byte 0x%02X", c);
 }
 
 static void fail_unexpected(Parser *p, const char *expected) {
@@ -393,15 +390,15 @@ static long decode_u_escape(Parser *p, size_t *i, size_t end) {
 /* Simple one-character escapes; 0 for an unknown one. */
 static char simple_escape(unsigned char e) {
   switch (e) {
-  case '"': return '"';
-  case '\\': return '\\';
-  case '/': return '/';
-  case 'b': return '\b';
-  case 'f': return '\f';
-  case 'n': return '\n';
-  case 'r': return '\r';
-  case 't': return '\t';
-  default: return 0;
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
   }
 }
 
@@ -444,10 +441,8 @@ static int decode_string(Parser *p, size_t end, char *out, size_t *out_len) {
     }
     char d = simple_escape(e);
     if (!d) {
-      if (e >= 0x20 && e < 0x7f)
-        fail_at(p, i - 1, "invalid escape '\\%c' in string", e);
-      else
-        fail_at(p, i - 1, "invalid escape in string (backslash followed by byte 0x%02X)", e);
+      if (e >= 0x20 && e < 0x7f) fail_at(p, i - 1, "invalid escape '\\%c' in string", e);
+      else fail_at(p, i - 1, "invalid escape in string (backslash followed by byte 0x%02X)", e);
       return -1;
     }
     out[n++] = d;
@@ -609,16 +604,16 @@ static JsonValue *parse_value(Parser *p) {
   }
   unsigned char c = p->s[p->pos];
   switch (c) {
-  case '{': return parse_object(p);
-  case '[': return parse_array(p);
-  case '"': return parse_string(p);
-  case 't': return parse_literal(p, "true", JSON_BOOL, 1);
-  case 'f': return parse_literal(p, "false", JSON_BOOL, 0);
-  case 'n': return parse_literal(p, "null", JSON_NULL, 0);
-  default:
-    if (c == '-' || is_digit(c)) return parse_number(p);
-    fail_unexpected(p, "a value");
-    return NULL;
+    case '{': return parse_object(p);
+    case '[': return parse_array(p);
+    case '"': return parse_string(p);
+    case 't': return parse_literal(p, "true", JSON_BOOL, 1);
+    case 'f': return parse_literal(p, "false", JSON_BOOL, 0);
+    case 'n': return parse_literal(p, "null", JSON_NULL, 0);
+    default:
+      if (c == '-' || is_digit(c)) return parse_number(p);
+      fail_unexpected(p, "a value");
+      return NULL;
   }
 }
 

@@ -12,14 +12,14 @@ typedef enum { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_
 typedef struct JsonValue JsonValue;
 struct JsonValue {
   JsonType type;
-  int number_is_integer;/* JSON_NUMBER written without fraction/exponent */
-  double number;        /* JSON_NUMBER; JSON_BOOL: 0 or 1 */
-  long long integer;    /* JSON_NUMBER when number_is_integer and it fits */
-  const char *string;   /* JSON_STRING: NUL-terminated, escapes decoded (UTF-8) */
-  size_t string_len;    /* bytes, without the NUL (strings may hold \u0000) */
-  size_t count;         /* JSON_ARRAY / JSON_OBJECT: number of items */
-  const char **keys;    /* JSON_OBJECT: keys[i] names items[i] (in file order) */
-  JsonValue **items;    /* JSON_ARRAY / JSON_OBJECT: the children */
+  int number_is_integer; /* JSON_NUMBER written without fraction/exponent */
+  double number;         /* JSON_NUMBER; JSON_BOOL: 0 or 1 */
+  long long integer;     /* JSON_NUMBER when number_is_integer and it fits */
+  const char *string;    /* JSON_STRING: NUL-terminated, escapes decoded (UTF-8) */
+  size_t string_len;     /* bytes, without the NUL (strings may hold \u0000) */
+  size_t count;          /* JSON_ARRAY / JSON_OBJECT: number of items */
+  const char **keys;     /* JSON_OBJECT: keys[i] names items[i] (in file order) */
+  JsonValue **items;     /* JSON_ARRAY / JSON_OBJECT: the children */
 };
 
 /* Memory a parse may take: JSON_MEMORY_PER_BYTE bytes per byte of text plus

@@ -19,13 +19,13 @@
 
 /* Where tensors come from: a checkpoint file, or a seeded generator. */
 typedef struct {
-  StFile *st;           /* NULL for random weights */
+  StFile *st; /* NULL for random weights */
   uint64_t rng;
-  const char *file;     /* for messages */
+  const char *file; /* for messages */
   EffnetNaming naming;
   int variant;
   long long params;
-  unsigned dtypes;      /* bit per StDtype seen */
+  unsigned dtypes; /* bit per StDtype seen */
   char *err;
   size_t errlen;
 } Loader;
@@ -50,8 +50,7 @@ static float rand_uniform(Loader *L) {
   return (float)((r >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
 }
 
-static void fill_random(Loader *L, const char *name, int ndim, const int64_t *shape, float *out,
-                        int64_t numel) {
+static void fill_random(Loader *L, const char *name, int ndim, const int64_t *shape, float *out, int64_t numel) {
   const char *dot = strrchr(name, '.');
   const char *leaf = dot ? dot + 1 : name;
   if (ndim == 1) {
@@ -94,14 +93,13 @@ static float *fetch(Loader *L, const char *name, int ndim, const int64_t *shape,
       goto error;
     }
     if (st_to_f32(t, out) != 0) {
-      fail(L, "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16", L->file, name,
-           st_dtype_name(t->dtype));
+      fail(L, "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16", L->file, name, st_dtype_name(t->dtype));
       goto error;
     }
     for (int64_t i = 0; i < numel; i++) {
       if (!isfinite(out[i])) {
-        fail(L, "%s: tensor '%s' holds a non-finite value (NaN or infinity) at index %lld", L->file,
-             name, (long long)i);
+        fail(L, "%s: tensor '%s' holds a non-finite value (NaN or infinity) at index %lld", L->file, name,
+             (long long)i);
         goto error;
       }
     }
@@ -116,8 +114,7 @@ error:
 
 /* ---- tensor names ---- */
 typedef struct {
-  char expand[96], expand_bn[96], dw[96], dw_bn[96], se_reduce[96], se_expand[96], project[96],
-      project_bn[96];
+  char expand[96], expand_bn[96], dw[96], dw_bn[96], se_reduce[96], se_expand[96], project[96], project_bn[96];
 } BlockNames;
 
 static void block_names(EffnetNaming naming, const BlockSpec *s, BlockNames *n) {
@@ -126,24 +123,41 @@ static void block_names(EffnetNaming naming, const BlockSpec *s, BlockNames *n) 
   if (naming == EFFNET_NAMING_TIMM) {
     snprintf(p, sizeof p, "blocks.%d.%d.", s->stage, s->index);
     if (s->expand == 1) { /* timm's DepthwiseSeparableConv: conv_pw is the PROJECT conv */
-      SET(dw, "conv_dw"); SET(dw_bn, "bn1"); SET(project, "conv_pw"); SET(project_bn, "bn2");
+      SET(dw, "conv_dw");
+      SET(dw_bn, "bn1");
+      SET(project, "conv_pw");
+      SET(project_bn, "bn2");
     } else {
-      SET(expand, "conv_pw"); SET(expand_bn, "bn1"); SET(dw, "conv_dw"); SET(dw_bn, "bn2");
-      SET(project, "conv_pwl"); SET(project_bn, "bn3");
+      SET(expand, "conv_pw");
+      SET(expand_bn, "bn1");
+      SET(dw, "conv_dw");
+      SET(dw_bn, "bn2");
+      SET(project, "conv_pwl");
+      SET(project_bn, "bn3");
     }
     SET(se_reduce, "se.conv_reduce");
     SET(se_expand, "se.conv_expand");
   } else {
     snprintf(p, sizeof p, "features.%d.%d.block.", s->stage + 1, s->index);
     int i = 0;
-    if (s->expand != 1) { SET(expand, "0.0"); SET(expand_bn, "0.1"); i = 1; }
+    if (s->expand != 1) {
+      SET(expand, "0.0");
+      SET(expand_bn, "0.1");
+      i = 1;
+    }
     char part[16];
-    snprintf(part, sizeof part, "%d.0", i); SET(dw, part);
-    snprintf(part, sizeof part, "%d.1", i); SET(dw_bn, part);
-    snprintf(part, sizeof part, "%d.fc1", i + 1); SET(se_reduce, part);
-    snprintf(part, sizeof part, "%d.fc2", i + 1); SET(se_expand, part);
-    snprintf(part, sizeof part, "%d.0", i + 2); SET(project, part);
-    snprintf(part, sizeof part, "%d.1", i + 2); SET(project_bn, part);
+    snprintf(part, sizeof part, "%d.0", i);
+    SET(dw, part);
+    snprintf(part, sizeof part, "%d.1", i);
+    SET(dw_bn, part);
+    snprintf(part, sizeof part, "%d.fc1", i + 1);
+    SET(se_reduce, part);
+    snprintf(part, sizeof part, "%d.fc2", i + 1);
+    SET(se_expand, part);
+    snprintf(part, sizeof part, "%d.0", i + 2);
+    SET(project, part);
+    snprintf(part, sizeof part, "%d.1", i + 2);
+    SET(project_bn, part);
   }
 #undef SET
 }
@@ -180,7 +194,8 @@ static int fetch_bn(Loader *L, const char *prefix, int n, float eps, double *sca
     /* Finite parts can still fold into float overflow (a huge weight over a
      * tiny variance): the kernels would then turn every logit into NaN. */
     if (!isfinite((float)scale[c]) || !isfinite((float)shift[c])) {
-      fail(L, "%s: BatchNorm '%s' folds into a scale or shift too large for float32 at channel %d "
+      fail(L,
+           "%s: BatchNorm '%s' folds into a scale or shift too large for float32 at channel %d "
            "(weight %g, bias %g, running_mean %g, running_var %g)",
            L->file, prefix, c, (double)v[0][c], (double)v[1][c], (double)v[2][c], (double)v[3][c]);
       goto out;
@@ -193,14 +208,12 @@ out:
 }
 
 static int folded_overflow(Loader *L, int channel) {
-  return fail(L, "%s: a weight times its BatchNorm scale overflows float32 at output channel %d", L->file,
-              channel);
+  return fail(L, "%s: a weight times its BatchNorm scale overflows float32 at output channel %d", L->file, channel);
 }
 
 /* w[n][k] (row n = output channel n, K long) times scale[n] (NULL: 1) into
  * packed GEMM weights, with bias[n]. */
-static int pack_gemm(Loader *L, PackedGemm *g, const float *w, int K, int N, const double *scale,
-                     const double *bias) {
+static int pack_gemm(Loader *L, PackedGemm *g, const float *w, int K, int N, const double *scale, const double *bias) {
   if (packed_gemm_alloc(g, K, N) != 0) return fail(L, "%s: out of memory", L->file);
   for (int n = 0; n < N; n++) {
     float sc = scale ? (float)scale[n] : 1.0f;
@@ -214,8 +227,8 @@ static int pack_gemm(Loader *L, PackedGemm *g, const float *w, int K, int N, con
 
 /* A conv of shape [N][K...] (K = everything after dim 0) followed by BN, into
  * GEMM weights with the BN folded in. */
-static int load_conv_bn_gemm(Loader *L, const char *conv, const char *bn, int ndim,
-                             const int64_t *shape, float eps, PackedGemm *g) {
+static int load_conv_bn_gemm(Loader *L, const char *conv, const char *bn, int ndim, const int64_t *shape, float eps,
+                             PackedGemm *g) {
   int N = (int)shape[0], K = 1;
   for (int i = 1; i < ndim; i++) K *= (int)shape[i];
   char name[128];
@@ -267,7 +280,10 @@ static int load_dw(Loader *L, const char *conv, const char *bn, int C, int k, fl
   d->k = k;
   d->w = model_alloc_floats((size_t)k * k * cpad);
   d->bias = model_alloc_floats((size_t)cpad);
-  if (!d->w || !d->bias) { fail(L, "%s: out of memory", L->file); goto out; }
+  if (!d->w || !d->bias) {
+    fail(L, "%s: out of memory", L->file);
+    goto out;
+  }
   for (int c = 0; c < C; c++) {
     for (int t = 0; t < k * k; t++) {
       d->w[(size_t)t * cpad + c] = w[(size_t)c * k * k + t] * (float)scale[c];
@@ -307,8 +323,10 @@ static int detect_naming(Loader *L) {
   if (st_find(L->st, "features.0.0.weight")) L->naming = EFFNET_NAMING_TORCHVISION;
   else if (st_find(L->st, "conv_stem.weight")) L->naming = EFFNET_NAMING_TIMM;
   else
-    return fail(L, "%s: not an EfficientNet checkpoint in torchvision or timm naming "
-                   "(it has no 'features.0.0.weight' or 'conv_stem.weight' tensor)", L->file);
+    return fail(L,
+                "%s: not an EfficientNet checkpoint in torchvision or timm naming "
+                "(it has no 'features.0.0.weight' or 'conv_stem.weight' tensor)",
+                L->file);
   return 0;
 }
 
@@ -341,8 +359,8 @@ static int infer_variant(Loader *L, char *desc, size_t len) {
     for (int s = 0; ok && s < EFFNET_NUM_STAGES; s++) ok = a.repeats[s] == reps[s];
     if (ok) return v;
   }
-  snprintf(desc, len, "stem %lld channels, blocks per stage %d,%d,%d,%d,%d,%d,%d, head %lld channels",
-           (long long)stem, reps[0], reps[1], reps[2], reps[3], reps[4], reps[5], reps[6], (long long)head);
+  snprintf(desc, len, "stem %lld channels, blocks per stage %d,%d,%d,%d,%d,%d,%d, head %lld channels", (long long)stem,
+           reps[0], reps[1], reps[2], reps[3], reps[4], reps[5], reps[6], (long long)head);
   return -1;
 }
 
@@ -418,7 +436,10 @@ void effnet_options_init(EffnetOptions *opt) {
 
 static EffnetModel *model_new(const EffnetOptions *opt, Loader *L) {
   EffnetModel *m = calloc(1, sizeof *m);
-  if (!m) { fail(L, "out of memory"); return NULL; }
+  if (!m) {
+    fail(L, "out of memory");
+    return NULL;
+  }
   m->kern = effnet_kernels_for(opt->isa);
   if (!m->kern) {
     char why[EFFNET_ERRLEN];
@@ -449,9 +470,10 @@ static int finish(Loader *L, EffnetModel *m, const EffnetOptions *opt, int cfg_i
     info->padding_source = "option";
   }
   /* BatchNorm eps: TF-ported weights and torchvision's B5-B7 use 1e-3. */
-  info->bn_eps = opt->bn_eps > 0 ? opt->bn_eps
-                 : info->padding == EFFNET_PAD_SAME ? 1e-3f
-                 : (L->naming == EFFNET_NAMING_TORCHVISION && L->variant >= 5) ? 1e-3f : 1e-5f;
+  info->bn_eps = opt->bn_eps > 0                                               ? opt->bn_eps
+                 : info->padding == EFFNET_PAD_SAME                            ? 1e-3f
+                 : (L->naming == EFFNET_NAMING_TORCHVISION && L->variant >= 5) ? 1e-3f
+                                                                               : 1e-5f;
   m->input_size = opt->input_size > 0 ? opt->input_size : cfg_input > 0 ? cfg_input : m->arch.resolution;
   if (m->input_size < 32 || m->input_size > 2048)
     return fail(L, "input size %d is out of range (32 to 2048 pixels)", m->input_size);
@@ -487,7 +509,10 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
   const EffnetOptions *opt = opt_in ? opt_in : &defaults;
   Loader L = {.err = err, .errlen = errlen, .file = path};
   if (err && errlen) err[0] = 0;
-  if (!path || !*path) { fail(&L, "no weights file given"); return NULL; }
+  if (!path || !*path) {
+    fail(&L, "no weights file given");
+    return NULL;
+  }
   if (opt->variant < -1 || opt->variant >= EFFNET_NUM_VARIANTS) {
     fail(&L, "variant %d is not one of b0..b7", opt->variant);
     return NULL;
@@ -526,8 +551,8 @@ EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt_in, ch
     goto error;
   }
   if (inferred >= 0 && opt->variant >= 0 && inferred != opt->variant) {
-    fail(&L, "%s: the weights are EfficientNet-%s, not the requested %s", file,
-         effnet_variant_name(inferred), effnet_variant_name(opt->variant));
+    fail(&L, "%s: the weights are EfficientNet-%s, not the requested %s", file, effnet_variant_name(inferred),
+         effnet_variant_name(opt->variant));
     goto error;
   }
   L.variant = opt->variant >= 0 ? opt->variant : inferred;
@@ -552,18 +577,25 @@ error:
   return NULL;
 }
 
-EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, const EffnetOptions *opt_in,
-                                 char *err, size_t errlen) {
+EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, const EffnetOptions *opt_in, char *err,
+                                 size_t errlen) {
   EffnetOptions defaults;
   effnet_options_init(&defaults);
   const EffnetOptions *opt = opt_in ? opt_in : &defaults;
-  Loader L = {.err = err, .errlen = errlen, .file = "random weights", .rng = seed * 2654435761u + 1,
-              .naming = EFFNET_NAMING_TORCHVISION, .variant = variant};
+  Loader L = {.err = err,
+              .errlen = errlen,
+              .file = "random weights",
+              .rng = seed * 2654435761u + 1,
+              .naming = EFFNET_NAMING_TORCHVISION,
+              .variant = variant};
   if (variant < 0 || variant >= EFFNET_NUM_VARIANTS) {
     fail(&L, "variant %d is not one of b0..b7", variant);
     return NULL;
   }
-  if (num_classes < 1) { fail(&L, "the number of classes must be at least 1"); return NULL; }
+  if (num_classes < 1) {
+    fail(&L, "the number of classes must be at least 1");
+    return NULL;
+  }
   EffnetModel *m = model_new(opt, &L);
   if (!m) return NULL;
   if (finish(&L, m, opt, 0, num_classes) != 0) {

@@ -15,15 +15,15 @@
  * columns (see kernels.h) and a bias padded to whole panels. */
 typedef struct {
   int K, N;
-  float *b;     /* ceil(N/16) * K * 16 floats, 64-byte aligned */
-  float *bias;  /* ceil(N/16) * 16 floats */
+  float *b;    /* ceil(N/16) * K * 16 floats, 64-byte aligned */
+  float *bias; /* ceil(N/16) * 16 floats */
 } PackedGemm;
 
 /* Depthwise weights, tap-major: w[(ky*k + kx) * cpad + c]. */
 typedef struct {
   int c, k;
   float *w;
-  float *bias;  /* cpad floats */
+  float *bias; /* cpad floats */
 } DwWeights;
 
 /* Geometry of one block at the planned input size. The depthwise input is
@@ -36,11 +36,11 @@ typedef struct {
 typedef struct {
   BlockSpec spec;
   BlockGeom geom;
-  PackedGemm expand;        /* absent (K = 0) when spec.expand == 1 */
+  PackedGemm expand; /* absent (K = 0) when spec.expand == 1 */
   DwWeights dw;
-  PackedGemm se_reduce;     /* exp_ch -> se_ch, bias, SiLU */
-  PackedGemm se_expand;     /* se_ch -> exp_ch, bias, sigmoid */
-  PackedGemm project;       /* exp_ch -> out_ch, BN folded, no activation */
+  PackedGemm se_reduce; /* exp_ch -> se_ch, bias, SiLU */
+  PackedGemm se_expand; /* se_ch -> exp_ch, bias, sigmoid */
+  PackedGemm project;   /* exp_ch -> out_ch, BN folded, no activation */
 } Block;
 
 struct EffnetModel {
@@ -48,13 +48,13 @@ struct EffnetModel {
   ArchSpec arch;
   const Kernels *kern;
   int input_size;
-  int stem_out;             /* stem output size (input_size / 2, rounded up) */
+  int stem_out; /* stem output size (input_size / 2, rounded up) */
   int stem_pad_t, stem_pad_l, stem_pad_b, stem_pad_r;
-  PackedGemm stem;          /* K = 27 = (ky, kx, c), N = stem channels */
+  PackedGemm stem; /* K = 27 = (ky, kx, c), N = stem channels */
   Block blocks[EFFNET_MAX_BLOCKS];
-  int head_size;            /* spatial size at the head */
-  PackedGemm head;          /* last stage -> head channels, SiLU */
-  PackedGemm classifier;    /* head -> classes, bias */
+  int head_size;         /* spatial size at the head */
+  PackedGemm head;       /* last stage -> head channels, SiLU */
+  PackedGemm classifier; /* head -> classes, bias */
   char architecture[128];
   char interpolation[32];
 };

@@ -39,11 +39,11 @@
 
 enum {
   MAX_IMAGES = 4096,
-  ROW_PAD = 16,                      /* rows in whole vectors of the widest ISA */
-  ROW_BLOCK = 4,                     /* output rows a group makes together (vertical first: one
+  ROW_PAD = 16,                /* rows in whole vectors of the widest ISA */
+  ROW_BLOCK = 4,               /* output rows a group makes together (vertical first: one
                                         horizontal call for all of them, sharing weight loads) */
-  MAX_TABLE_BYTES = 512 << 20,       /* filter tables of one image */
-  MAX_TAPS = 320,                    /* taps per output: 16384 pixels to 224 (bicubic, 295) */
+  MAX_TABLE_BYTES = 512 << 20, /* filter tables of one image */
+  MAX_TAPS = 320,              /* taps per output: 16384 pixels to 224 (bicubic, 295) */
 };
 
 /* Memory of an image's tables, grown on demand, never shrunk. */
@@ -56,13 +56,13 @@ typedef struct {
  * which pass comes first. */
 typedef struct {
   AxisTaps h, v;
-  HTaps htaps;          /* h, starts relative to col0 (and tap-major for gathers) */
-  HTiles tiles;         /* dense form, when the kernels have it */
-  int gather;           /* horizontal pass in the taps form (cheaper than the dense one) */
-  int col0, col1;       /* source samples unpacked per row */
-  int vfirst;           /* vertical pass first, on unpacked source rows */
-  PassMode mode;        /* how both passes end */
-  float vnear;          /* PASS_ROUND: error bound of a vertical float sum */
+  HTaps htaps;    /* h, starts relative to col0 (and tap-major for gathers) */
+  HTiles tiles;   /* dense form, when the kernels have it */
+  int gather;     /* horizontal pass in the taps form (cheaper than the dense one) */
+  int col0, col1; /* source samples unpacked per row */
+  int vfirst;     /* vertical pass first, on unpacked source rows */
+  PassMode mode;  /* how both passes end */
+  float vnear;    /* PASS_ROUND: error bound of a vertical float sum */
 } GroupPlan;
 
 typedef struct {
@@ -72,27 +72,27 @@ typedef struct {
   int fw, fh, chroma_site;
   EffnetFormat format;
   /* the plan */
-  EffnetRect dst;       /* where the picture lands in S x S */
+  EffnetRect dst; /* where the picture lands in S x S */
   GroupPlan g[FRAME_MAX_GROUPS];
-  TableMem taps, simd;  /* the taps of both axes; the horizontal pass's SIMD forms */
+  TableMem taps, simd; /* the taps of both axes; the horizontal pass's SIMD forms */
 } ImagePlan;
 
 struct EffnetPrep {
   EffnetPrepOptions opt;
   const Kernels *kern;
-  float scale[3], shift[3];   /* v * scale + shift = (v / 255 - mean) / std */
-  float border[3];            /* the mean colour: 0 normalized */
+  float scale[3], shift[3]; /* v * scale + shift = (v / 255 - mean) / std */
+  float border[3];          /* the mean colour: 0 normalized */
   EffnetFrame frame;
   const FrameFormat *fmt;
-  float yuv[12];              /* YUV -> RGB of the frame's matrix and range */
+  float yuv[12]; /* YUV -> RGB of the frame's matrix and range */
   int n, threads;
   ImagePlan *img;
   int img_cap;
   /* per-thread scratch, sized for the largest image of the plan */
-  size_t unpack_floats;       /* one source row of one plane */
-  int ring_rows, row_floats;  /* ring slots per group, floats per output row */
-  size_t slot_floats;         /* floats per ring slot */
-  size_t scratch_floats;      /* per thread */
+  size_t unpack_floats;      /* one source row of one plane */
+  int ring_rows, row_floats; /* ring slots per group, floats per output row */
+  size_t slot_floats;        /* floats per ring slot */
+  size_t scratch_floats;     /* per thread */
   float *scratch;
   size_t scratch_cap;
 };
@@ -105,7 +105,7 @@ void effnet_prep_options_init(EffnetPrepOptions *o, const EffnetInfo *info) {
   o->fit = EFFNET_FIT_CENTER_CROP;
   o->crop_pct = info && info->crop_pct > 0 ? info->crop_pct : DEFAULT_CROP_PCT;
   o->filter = info && info->interpolation && !strcmp(info->interpolation, "bilinear") ? EFFNET_FILTER_BILINEAR
-                                                                                       : EFFNET_FILTER_BICUBIC;
+                                                                                      : EFFNET_FILTER_BICUBIC;
   memcpy(o->mean, info ? info->mean : effnet_imagenet_mean, sizeof o->mean);
   memcpy(o->std, info ? info->std : effnet_imagenet_std, sizeof o->std);
   o->isa = info ? info->isa : EFFNET_ISA_AUTO;
@@ -142,8 +142,8 @@ static int check_options(const EffnetPrepOptions *o, char *err, size_t errlen) {
   }
   for (int c = 0; c < 3; c++) {
     if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || fabsf(o->std[c]) < EFFNET_STD_MIN) {
-      set_error(err, errlen, "normalization of %s (mean %g, std %g) must be finite with a std of at least %g",
-                comp[c], (double)o->mean[c], (double)o->std[c], (double)EFFNET_STD_MIN);
+      set_error(err, errlen, "normalization of %s (mean %g, std %g) must be finite with a std of at least %g", comp[c],
+                (double)o->mean[c], (double)o->std[c], (double)EFFNET_STD_MIN);
       return -1;
     }
   }
@@ -303,16 +303,12 @@ static void carve_simd(Carve *c, GroupPlan *gp, size_t tile_floats, int ntiles, 
 }
 
 /* Planes a group's channels read (1, or 2 for planar chroma). */
-static int group_planes(const FrameGroup *fg) {
-  return fg->nch > 1 && fg->ch[1].plane != fg->ch[0].plane ? 2 : 1;
-}
+static int group_planes(const FrameGroup *fg) { return fg->nch > 1 && fg->ch[1].plane != fg->ch[0].plane ? 2 : 1; }
 
 /* Whether a group's result is Pillow's 8-bit one: RGB and gray through an
  * antialiased filter. YUV has no 8-bit RGB picture to agree with (its
  * reference converts to RGB first), nor has the fast filter (OpenCV's). */
-static int pillow_exact(const EffnetPrep *p) {
-  return !p->fmt->yuv && p->opt.filter != EFFNET_FILTER_FAST;
-}
+static int pillow_exact(const EffnetPrep *p) { return !p->fmt->yuv && p->opt.filter != EFFNET_FILTER_FAST; }
 
 /* A bound on how far a float sum of this axis's taps can be from the exact
  * one, on 8-bit samples: each of at most kmax FMAs (and a few adds after)
@@ -375,14 +371,17 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
   Carve c = {NULL, 0};
   for (int g = 0; g < d->ngroups; g++) {
     const FrameGroup *fg = &d->group[g];
-    gx[g] = sub_axis(&lx, fg->shift_x, f->chroma_site & EFFNET_CHROMA_COSITED_H, frame_group_size(f->width, fg->shift_x));
-    gy[g] = sub_axis(&ly, fg->shift_y, f->chroma_site & EFFNET_CHROMA_COSITED_V, frame_group_size(f->height, fg->shift_y));
+    gx[g] =
+        sub_axis(&lx, fg->shift_x, f->chroma_site & EFFNET_CHROMA_COSITED_H, frame_group_size(f->width, fg->shift_x));
+    gy[g] =
+        sub_axis(&ly, fg->shift_y, f->chroma_site & EFFNET_CHROMA_COSITED_V, frame_group_size(f->height, fg->shift_y));
     kh[g] = resample_kmax(&gx[g], p->opt.filter);
     kv[g] = resample_kmax(&gy[g], p->opt.filter);
     if (kh[g] > MAX_TAPS || kv[g] > MAX_TAPS) {
-      set_error(err, errlen, "a %dx%d region shrunk to %dx%d needs %d filter taps per sample; at most %d are supported "
-                "(crop or scale the video down first)", area->w, area->h, dw, dh, kh[g] > kv[g] ? kh[g] : kv[g],
-                MAX_TAPS);
+      set_error(err, errlen,
+                "a %dx%d region shrunk to %dx%d needs %d filter taps per sample; at most %d are supported "
+                "(crop or scale the video down first)",
+                area->w, area->h, dw, dh, kh[g] > kv[g] ? kh[g] : kv[g], MAX_TAPS);
       ip->valid = 0;
       return -1;
     }
@@ -427,8 +426,8 @@ static int plan_image(EffnetPrep *p, ImagePlan *ip, const EffnetRect *area, char
       carve_simd(&c, gp, tile_floats[g], ntiles, dw, kcol[g]);
       resample_tiles(&gp->h, tile, gp->col0, &gp->tiles, (int *)gp->tiles.j0, (int *)gp->tiles.len,
                      (float *)gp->tiles.w);
-      gp->htaps.kcol = resample_taps_columns(&gp->h, gp->col0, gp->htaps.npad, (int *)gp->htaps.col,
-                                             (float *)gp->htaps.wt);
+      gp->htaps.kcol =
+          resample_taps_columns(&gp->h, gp->col0, gp->htaps.npad, (int *)gp->htaps.col, (float *)gp->htaps.wt);
     }
   }
   for (int g = 0; g < d->ngroups; g++) choose_order(p, &d->group[g], &ip->g[g]);
@@ -528,8 +527,7 @@ int effnet_prep_plan(EffnetPrep *p, const EffnetFrame *frame, const EffnetRect *
   EffnetRect whole = {0, 0, frame->width, frame->height};
   for (int i = 0; areas && i < n; i++) {
     const EffnetRect *a = &areas[i];
-    if (a->w < 1 || a->h < 1 || a->x < 0 || a->y < 0 || a->x > frame->width - a->w ||
-        a->y > frame->height - a->h) {
+    if (a->w < 1 || a->h < 1 || a->x < 0 || a->y < 0 || a->x > frame->width - a->w || a->y > frame->height - a->h) {
       set_error(err, errlen, "region %d (%d,%d %dx%d) is empty or not inside the %dx%d frame", i, a->x, a->y, a->w,
                 a->h, frame->width, frame->height);
       return -1;
@@ -576,10 +574,10 @@ typedef struct {
 } GroupState;
 
 typedef struct {
-  float *unpack;          /* [RESAMPLE_MAX_LANES][unpack_floats]: a kernel call's source rows */
-  float *ring;            /* [group][ring_rows][slot_floats] */
-  float *vrow;            /* [ROW_BLOCK][2][unpack_floats]: vertical passes on source rows */
-  float *comp;            /* [ROW_BLOCK][3][row_floats]: component rows of a block of output rows */
+  float *unpack; /* [RESAMPLE_MAX_LANES][unpack_floats]: a kernel call's source rows */
+  float *ring;   /* [group][ring_rows][slot_floats] */
+  float *vrow;   /* [ROW_BLOCK][2][unpack_floats]: vertical passes on source rows */
+  float *comp;   /* [ROW_BLOCK][3][row_floats]: component rows of a block of output rows */
 } Scratch;
 
 static Scratch scratch_of(const EffnetPrep *p, int ith) {
@@ -678,8 +676,8 @@ static void unpack_row(const EffnetPrep *p, const Scratch *s, const GroupPlan *g
  * come first (ahead, up to row `until`, when every row in between is needed
  * anyway). Vertical first: each output row's vertical pass on the unpacked
  * source rows, then one horizontal call for the block's rows and channels. */
-static void group_rows(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, GroupState *st, int vy,
-                       int n, int until, int wpad) {
+static void group_rows(const EffnetPrep *p, const Scratch *s, const GroupPlan *gp, int g, GroupState *st, int vy, int n,
+                       int until, int wpad) {
   const FrameGroup *fg = &p->fmt->group[g];
   const float *rows[MAX_TAPS];
   const float *src[RESAMPLE_MAX_LANES];
@@ -769,10 +767,8 @@ static void run_rows(EffnetPrep *p, const Scratch *s, int i, int y0, int y1, con
       fill_border(p, row, d->chan, d->nhwc, 0, r->x);
       fill_border(p, row, d->chan, d->nhwc, r->x + r->w, S - r->x - r->w);
       float *at = row + (d->nhwc ? 3 * (ptrdiff_t)r->x : r->x);
-      if (p->fmt->yuv)
-        p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);
-      else
-        p->kern->store_rgb(comp, r->w, p->scale, p->shift, at, d->chan, d->nhwc);
+      if (p->fmt->yuv) p->kern->store_yuv(comp, r->w, p->yuv, p->scale, p->shift, at, d->chan, d->nhwc);
+      else p->kern->store_rgb(comp, r->w, p->scale, p->shift, at, d->chan, d->nhwc);
     }
   }
 }

@@ -111,7 +111,8 @@ void resample_tiles(const AxisTaps *t, int tile, int base, HTiles *h, int *j0, i
     memset(w, 0, sizeof(float) * (size_t)len[i] * (size_t)tile);
     for (int o = 0; o < tile && x0 + o < t->out; o++) {
       int x = x0 + o;
-      for (int k = 0; k < t->count[x]; k++) w[(size_t)(t->start[x] - lo + k) * tile + o] = t->w[(size_t)x * t->kmax + k];
+      for (int k = 0; k < t->count[x]; k++)
+        w[(size_t)(t->start[x] - lo + k) * tile + o] = t->w[(size_t)x * t->kmax + k];
     }
     w += (size_t)len[i] * (size_t)tile;
   }

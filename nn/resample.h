@@ -17,10 +17,10 @@
 #include "kernels/kernels.h"
 
 typedef struct {
-  double in0, scale;  /* input coordinate of output 0's left edge, inputs per output */
-  int offset;         /* outputs skipped before the first one produced */
-  int out;            /* outputs produced */
-  int lo, hi;         /* inputs that exist (taps are clamped to them) */
+  double in0, scale; /* input coordinate of output 0's left edge, inputs per output */
+  int offset;        /* outputs skipped before the first one produced */
+  int out;           /* outputs produced */
+  int lo, hi;        /* inputs that exist (taps are clamped to them) */
 } AxisGeometry;
 
 /* Taps of one axis: output x reads inputs start[x] .. start[x] + count[x] - 1
@@ -29,8 +29,8 @@ typedef struct {
   int out, kmax;
   int *start, *count;
   float *w;
-  int first, last;    /* inputs used: [first, last) */
-  int contiguous;     /* every input in [first, last) is used by some output */
+  int first, last; /* inputs used: [first, last) */
+  int contiguous;  /* every input in [first, last) is used by some output */
 } AxisTaps;
 
 /* Taps per output this geometry can need, at most (Pillow's ksize). */

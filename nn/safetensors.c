@@ -48,14 +48,14 @@ typedef struct {
 } StName;
 
 struct StFile {
-  uint8_t *base;      /* whole file */
+  uint8_t *base; /* whole file */
   size_t size;
-  int borrowed;       /* base belongs to the caller (st_open_memory) */
-  JsonDoc *doc;       /* owns tensor names and metadata strings */
+  int borrowed; /* base belongs to the caller (st_open_memory) */
+  JsonDoc *doc; /* owns tensor names and metadata strings */
   const JsonValue *metadata;
-  StTensor *tensors;  /* file order */
+  StTensor *tensors; /* file order */
   size_t count;
-  StName *by_name;    /* sorted by name, for st_find */
+  StName *by_name; /* sorted by name, for st_find */
 };
 
 /* Error context shared by the validation steps. */
@@ -82,21 +82,16 @@ static const struct {
   const char *name;
   size_t size;
 } DTYPES[] = {
-    [ST_F32] = {"F32", 4},  [ST_F16] = {"F16", 2},          [ST_BF16] = {"BF16", 2},
-    [ST_F64] = {"F64", 8},  [ST_I64] = {"I64", 8},          [ST_I32] = {"I32", 4},
-    [ST_I16] = {"I16", 2},  [ST_I8] = {"I8", 1},            [ST_U8] = {"U8", 1},
-    [ST_BOOL] = {"BOOL", 1}, [ST_U16] = {"U16", 2},         [ST_U32] = {"U32", 4},
-    [ST_U64] = {"U64", 8},  [ST_F8_E4M3] = {"F8_E4M3", 1}, [ST_F8_E5M2] = {"F8_E5M2", 1},
+    [ST_F32] = {"F32", 4}, [ST_F16] = {"F16", 2},         [ST_BF16] = {"BF16", 2},       [ST_F64] = {"F64", 8},
+    [ST_I64] = {"I64", 8}, [ST_I32] = {"I32", 4},         [ST_I16] = {"I16", 2},         [ST_I8] = {"I8", 1},
+    [ST_U8] = {"U8", 1},   [ST_BOOL] = {"BOOL", 1},       [ST_U16] = {"U16", 2},         [ST_U32] = {"U32", 4},
+    [ST_U64] = {"U64", 8}, [ST_F8_E4M3] = {"F8_E4M3", 1}, [ST_F8_E5M2] = {"F8_E5M2", 1},
 };
 #define N_DTYPES (sizeof DTYPES / sizeof DTYPES[0])
 
-const char *st_dtype_name(StDtype d) {
-  return (unsigned)d < N_DTYPES ? DTYPES[d].name : "?";
-}
+const char *st_dtype_name(StDtype d) { return (unsigned)d < N_DTYPES ? DTYPES[d].name : "?"; }
 
-size_t st_dtype_size(StDtype d) {
-  return (unsigned)d < N_DTYPES ? DTYPES[d].size : 0;
-}
+size_t st_dtype_size(StDtype d) { return (unsigned)d < N_DTYPES ? DTYPES[d].size : 0; }
 
 static int dtype_from_name(const char *s, StDtype *out) {
   for (unsigned i = 0; i < N_DTYPES; i++) {
@@ -122,10 +117,8 @@ static uint8_t *read_whole(const Ctx *c, int fd, size_t size) {
     ssize_t r = pread(fd, buf + got, size - got, (off_t)got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      if (r < 0)
-        st_fail(c, "read failed: %s", strerror(errno));
-      else
-        st_fail(c, "file shrank while being read (%zu of %zu bytes)", got, size);
+      if (r < 0) st_fail(c, "read failed: %s", strerror(errno));
+      else st_fail(c, "file shrank while being read (%zu of %zu bytes)", got, size);
       free(buf);
       return NULL;
     }
@@ -188,8 +181,7 @@ static const JsonValue *parse_header(const Ctx *c, StFile *f, size_t *header_len
     return NULL;
   }
   if (n > f->size - 8) {
-    st_fail(c, "header length %llu is beyond the end of the file (%zu bytes)",
-            (unsigned long long)n, f->size);
+    st_fail(c, "header length %llu is beyond the end of the file (%zu bytes)", (unsigned long long)n, f->size);
     return NULL;
   }
   if (n == 0) {
@@ -224,8 +216,7 @@ static const JsonValue *parse_header(const Ctx *c, StFile *f, size_t *header_len
 
 /* A member that appears twice would be read differently by different
  * parsers (first vs last wins), so refuse the ambiguity. */
-static const JsonValue *unique_member(const Ctx *c, const char *name, const JsonValue *obj,
-                                      const char *key) {
+static const JsonValue *unique_member(const Ctx *c, const char *name, const JsonValue *obj, const char *key) {
   const JsonValue *found = NULL;
   for (size_t i = 0; i < obj->count; i++) {
     if (strcmp(obj->keys[i], key) != 0) continue;
@@ -257,8 +248,7 @@ static int check_shape(const Ctx *c, const char *name, const JsonValue *v, StTen
     return -1;
   }
   if (v->count > ST_MAX_DIMS) {
-    st_fail(c, "tensor '%.200s': shape has %zu dimensions, more than the limit of %d",
-            name, v->count, ST_MAX_DIMS);
+    st_fail(c, "tensor '%.200s': shape has %zu dimensions, more than the limit of %d", name, v->count, ST_MAX_DIMS);
     return -1;
   }
   int has_zero = 0;
@@ -289,8 +279,7 @@ static int check_shape(const Ctx *c, const char *name, const JsonValue *v, StTen
   return 0;
 }
 
-static int check_offsets(const Ctx *c, const char *name, const JsonValue *v, uint64_t *b,
-                         uint64_t *e) {
+static int check_offsets(const Ctx *c, const char *name, const JsonValue *v, uint64_t *b, uint64_t *e) {
   int ok = v->type == JSON_ARRAY && v->count == 2;
   for (size_t i = 0; ok && i < 2; i++) {
     const JsonValue *x = v->items[i];
@@ -308,45 +297,46 @@ static int check_offsets(const Ctx *c, const char *name, const JsonValue *v, uin
 static void format_shape(const StTensor *t, char *buf, size_t n) {
   size_t used = (size_t)snprintf(buf, n, "[");
   for (int i = 0; i < t->ndim && used < n; i++)
-    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
-                             (long long)t->shape[i]);
+    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
   if (used < n) snprintf(buf + used, n - used, "]");
 }
 
 /* Byte range checks: inside the data buffer, ordered, aligned, and exactly
  * the size the shape and dtype call for. */
-static int check_range(const Ctx *c, const char *name, StTensor *t, uint64_t b, uint64_t e,
-                       size_t data_len) {
+static int check_range(const Ctx *c, const char *name, StTensor *t, uint64_t b, uint64_t e, size_t data_len) {
   size_t esize = st_dtype_size(t->dtype);
   if (e < b) {
-    st_fail(c, "tensor '%.200s': end offset %llu is before begin offset %llu", name,
-            (unsigned long long)e, (unsigned long long)b);
+    st_fail(c, "tensor '%.200s': end offset %llu is before begin offset %llu", name, (unsigned long long)e,
+            (unsigned long long)b);
     return -1;
   }
   if (e > data_len) {
-    st_fail(c, "tensor '%.200s': data_offsets [%llu, %llu] reach beyond the data buffer (%zu bytes; is the file truncated?)",
-            name, (unsigned long long)b, (unsigned long long)e, data_len);
+    st_fail(
+        c,
+        "tensor '%.200s': data_offsets [%llu, %llu] reach beyond the data buffer (%zu bytes; is the file truncated?)",
+        name, (unsigned long long)b, (unsigned long long)e, data_len);
     return -1;
   }
   if (b % esize != 0) {
-    st_fail(c, "tensor '%.200s': begin offset %llu is not a multiple of the %s element size (%zu)",
-            name, (unsigned long long)b, st_dtype_name(t->dtype), esize);
+    st_fail(c, "tensor '%.200s': begin offset %llu is not a multiple of the %s element size (%zu)", name,
+            (unsigned long long)b, st_dtype_name(t->dtype), esize);
     return -1;
   }
   if ((uint64_t)t->numel > (e - b) / esize || (uint64_t)t->numel * esize != e - b) {
     char shape[200];
     format_shape(t, shape, sizeof shape);
-    st_fail(c, "tensor '%.200s': shape %s of %s needs %llu x %zu bytes, which does not match "
-            "the data_offsets length %llu", name, shape, st_dtype_name(t->dtype),
-            (unsigned long long)t->numel, esize, (unsigned long long)(e - b));
+    st_fail(c,
+            "tensor '%.200s': shape %s of %s needs %llu x %zu bytes, which does not match "
+            "the data_offsets length %llu",
+            name, shape, st_dtype_name(t->dtype), (unsigned long long)t->numel, esize, (unsigned long long)(e - b));
     return -1;
   }
   t->nbytes = (size_t)(e - b);
   return 0;
 }
 
-static int parse_tensor(const Ctx *c, const char *name, const JsonValue *v, const uint8_t *data,
-                        size_t data_len, StTensor *t) {
+static int parse_tensor(const Ctx *c, const char *name, const JsonValue *v, const uint8_t *data, size_t data_len,
+                        StTensor *t) {
   if (v->type != JSON_OBJECT) {
     st_fail(c, "tensor '%.200s': entry is not an object", name);
     return -1;
@@ -356,8 +346,8 @@ static int parse_tensor(const Ctx *c, const char *name, const JsonValue *v, cons
   const JsonValue *off = sh ? unique_member(c, name, v, "data_offsets") : NULL;
   if (!off) return -1;
   uint64_t b, e;
-  if (check_dtype(c, name, dt, &t->dtype) || check_shape(c, name, sh, t) ||
-      check_offsets(c, name, off, &b, &e) || check_range(c, name, t, b, e, data_len))
+  if (check_dtype(c, name, dt, &t->dtype) || check_shape(c, name, sh, t) || check_offsets(c, name, off, &b, &e) ||
+      check_range(c, name, t, b, e, data_len))
     return -1;
   t->name = name;
   t->data = data + b;
@@ -436,8 +426,7 @@ static int check_overlaps(const Ctx *c, const StFile *f) {
   const StRange *far = NULL; /* range with the furthest end so far */
   for (size_t k = 0; k < n && rc == 0; k++) {
     if (far && r[k].begin < far->end) {
-      st_fail(c, "tensors '%.200s' and '%.200s' have overlapping data ranges", far->name,
-              r[k].name);
+      st_fail(c, "tensors '%.200s' and '%.200s' have overlapping data ranges", far->name, r[k].name);
       rc = -1;
     }
     if (!far || r[k].end > far->end) far = &r[k];
@@ -535,9 +524,7 @@ void st_close(StFile *f) {
 
 size_t st_count(const StFile *f) { return f ? f->count : 0; }
 
-const StTensor *st_tensor_at(const StFile *f, size_t i) {
-  return f && i < f->count ? &f->tensors[i] : NULL;
-}
+const StTensor *st_tensor_at(const StFile *f, size_t i) { return f && i < f->count ? &f->tensors[i] : NULL; }
 
 const StTensor *st_find(const StFile *f, const char *name) {
   if (!f || !name) return NULL;
@@ -546,10 +533,8 @@ const StTensor *st_find(const StFile *f, const char *name) {
     size_t mid = lo + (hi - lo) / 2;
     int r = strcmp(name, f->by_name[mid].name);
     if (r == 0) return f->by_name[mid].tensor;
-    if (r < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
+    if (r < 0) hi = mid;
+    else lo = mid + 1;
   }
   return NULL;
 }
@@ -608,20 +593,19 @@ int st_to_f32(const StTensor *t, float *out) {
   const uint8_t *p = t->data;
   size_t n = (size_t)t->numel;
   switch (t->dtype) {
-  case ST_F32:
-    for (size_t i = 0; i < n; i++) out[i] = bits_to_f32(le32(p + 4 * i));
-    return 0;
-  case ST_F16:
-    for (size_t i = 0; i < n; i++) out[i] = st_f16_to_f32(le16(p + 2 * i));
-    return 0;
-  case ST_BF16:
-    for (size_t i = 0; i < n; i++) out[i] = st_bf16_to_f32(le16(p + 2 * i));
-    return 0;
-  case ST_F64:
-    /* IEEE (Annex F) narrowing: rounds to nearest, overflows to inf. */
-    for (size_t i = 0; i < n; i++) out[i] = (float)load_f64(p + 8 * i);
-    return 0;
-  default:
-    return -1;
+    case ST_F32:
+      for (size_t i = 0; i < n; i++) out[i] = bits_to_f32(le32(p + 4 * i));
+      return 0;
+    case ST_F16:
+      for (size_t i = 0; i < n; i++) out[i] = st_f16_to_f32(le16(p + 2 * i));
+      return 0;
+    case ST_BF16:
+      for (size_t i = 0; i < n; i++) out[i] = st_bf16_to_f32(le16(p + 2 * i));
+      return 0;
+    case ST_F64:
+      /* IEEE (Annex F) narrowing: rounds to nearest, overflows to inf. */
+      for (size_t i = 0; i < n; i++) out[i] = (float)load_f64(p + 8 * i);
+      return 0;
+    default: return -1;
   }
 }

@@ -13,10 +13,22 @@
 #include <stdint.h>
 
 typedef enum {
-  ST_F32, ST_F16, ST_BF16, ST_F64,
-  ST_I64, ST_I32, ST_I16, ST_I8, ST_U8, ST_BOOL,
+  ST_F32,
+  ST_F16,
+  ST_BF16,
+  ST_F64,
+  ST_I64,
+  ST_I32,
+  ST_I16,
+  ST_I8,
+  ST_U8,
+  ST_BOOL,
   /* accepted in the header (valid safetensors) but not usable as weights */
-  ST_U16, ST_U32, ST_U64, ST_F8_E4M3, ST_F8_E5M2,
+  ST_U16,
+  ST_U32,
+  ST_U64,
+  ST_F8_E4M3,
+  ST_F8_E5M2,
 } StDtype;
 
 #define ST_MAX_DIMS 8
@@ -27,7 +39,7 @@ typedef struct {
   int ndim;
   int64_t shape[ST_MAX_DIMS];
   int64_t numel;
-  const uint8_t *data;   /* points into the file's bytes */
+  const uint8_t *data; /* points into the file's bytes */
   size_t nbytes;
 } StTensor;
 
@@ -52,7 +64,7 @@ const StTensor *st_find(const StFile *f, const char *name); /* NULL if absent */
 /* __metadata__ value for key, NULL if absent. */
 const char *st_metadata(const StFile *f, const char *key);
 
-const char *st_dtype_name(StDtype d);   /* "F32" ... */
+const char *st_dtype_name(StDtype d); /* "F32" ... */
 size_t st_dtype_size(StDtype d);
 
 /* Convert a tensor of dtype F32, F16, BF16 or F64 to float32 (little-endian

@@ -29,8 +29,7 @@ static const char *skip_prefix(const char *s, const char *prefix) {
 
 int effnet_variant_from_name(const char *name) {
   /* Spellings used by torchvision, the Google release and timm. */
-  static const char *const prefixes[] = {"", "efficientnet-", "efficientnet_",
-                                         "tf_efficientnet_"};
+  static const char *const prefixes[] = {"", "efficientnet-", "efficientnet_", "tf_efficientnet_"};
   if (name == NULL) return -1;
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
     const char *rest = skip_prefix(name, prefixes[i]);

@@ -9,14 +9,14 @@
 
 static int failures, checks;
 
-#define CHECK(cond, ...)                                       \
-  do {                                                         \
-    checks++;                                                  \
-    if (!(cond) && failures++ < 30) {                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);     \
-      fprintf(stderr, __VA_ARGS__);                            \
-      fputc('\n', stderr);                                     \
-    }                                                          \
+#define CHECK(cond, ...)                                                                                               \
+  do {                                                                                                                 \
+    checks++;                                                                                                          \
+    if (!(cond) && failures++ < 30) {                                                                                  \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                             \
+      fprintf(stderr, __VA_ARGS__);                                                                                    \
+      fputc('\n', stderr);                                                                                             \
+    }                                                                                                                  \
   } while (0)
 
 #endif

@@ -13,24 +13,24 @@ static int g_failures;
 static int g_checks;
 static int g_verbose;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    g_checks++;                                                            \
-    if (!(cond)) {                                                         \
-      g_failures++;                                                        \
-      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);      \
-    }                                                                      \
+#define CHECK(cond)                                                                                                    \
+  do {                                                                                                                 \
+    g_checks++;                                                                                                        \
+    if (!(cond)) {                                                                                                     \
+      g_failures++;                                                                                                    \
+      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                  \
+    }                                                                                                                  \
   } while (0)
 
-#define CHECK_MSG(cond, ...)                                               \
-  do {                                                                     \
-    g_checks++;                                                            \
-    if (!(cond)) {                                                         \
-      g_failures++;                                                        \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-      fprintf(stderr, __VA_ARGS__);                                        \
-      fputc('\n', stderr);                                                 \
-    }                                                                      \
+#define CHECK_MSG(cond, ...)                                                                                           \
+  do {                                                                                                                 \
+    g_checks++;                                                                                                        \
+    if (!(cond)) {                                                                                                     \
+      g_failures++;                                                                                                    \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                                  \
+      fprintf(stderr, __VA_ARGS__);                                                                                    \
+      fputc('\n', stderr);                                                                                             \
+    }                                                                                                                  \
   } while (0)
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;

@@ -23,9 +23,7 @@ static JsonDoc *jparse_n(const char *s, size_t n, char *err, size_t errlen) {
   return d;
 }
 
-static JsonDoc *jparse(const char *s, char *err, size_t errlen) {
-  return jparse_n(s, strlen(s), err, errlen);
-}
+static JsonDoc *jparse(const char *s, char *err, size_t errlen) { return jparse_n(s, strlen(s), err, errlen); }
 
 static void expect_json_ok(const char *s) {
   char err[256] = "";
@@ -42,14 +40,11 @@ static void expect_json_bad_n(const char *s, size_t n, const char *phrase) {
   JsonDoc *d = jparse_n(s, n, err, sizeof err);
   CHECK_MSG(d == NULL, "should be rejected: %.*s", shown, s);
   json_free(d);
-  CHECK_MSG(strstr(err, phrase) != NULL, "input %.*s: error \"%s\" lacks \"%s\"", shown, s, err,
-            phrase);
+  CHECK_MSG(strstr(err, phrase) != NULL, "input %.*s: error \"%s\" lacks \"%s\"", shown, s, err, phrase);
   if (g_verbose) printf("  json reject %-28.*s -> %s\n", shown, s, err);
 }
 
-static void expect_json_bad(const char *s, const char *phrase) {
-  expect_json_bad_n(s, strlen(s), phrase);
-}
+static void expect_json_bad(const char *s, const char *phrase) { expect_json_bad_n(s, strlen(s), phrase); }
 
 static void test_json_structure(void) {
   char err[256];
@@ -60,7 +55,7 @@ static void test_json_structure(void) {
   const JsonValue *r = json_root(d);
   CHECK(r->type == JSON_OBJECT && r->count == 4);
   CHECK(strcmp(r->keys[0], "a") == 0 && strcmp(r->keys[3], "a") == 0); /* file order */
-  CHECK(json_get(r, "a")->integer == 1); /* duplicates kept, first wins */
+  CHECK(json_get(r, "a")->integer == 1);                               /* duplicates kept, first wins */
   CHECK(r->items[3]->integer == 2);
   const JsonValue *b = json_get(r, "b");
   CHECK(b && b->type == JSON_ARRAY && b->count == 5);
@@ -70,8 +65,8 @@ static void test_json_structure(void) {
   CHECK(json_at(b, 3)->type == JSON_OBJECT && json_at(b, 3)->count == 0);
   CHECK(json_at(b, 4)->type == JSON_ARRAY && json_at(b, 4)->count == 0);
   CHECK(json_at(b, 5) == NULL);
-  CHECK(json_at(r, 0) == NULL);         /* not an array */
-  CHECK(json_get(b, "a") == NULL);      /* not an object */
+  CHECK(json_at(r, 0) == NULL);    /* not an array */
+  CHECK(json_get(b, "a") == NULL); /* not an object */
   CHECK(json_get(r, "zzz") == NULL);
   CHECK(json_get(NULL, "a") == NULL && json_at(NULL, 0) == NULL);
   const JsonValue *c = json_get(r, "c");
@@ -141,8 +136,8 @@ static void check_string(const char *json, const char *want, size_t want_len) {
   CHECK_MSG(d != NULL, "%s: %s", json, err);
   if (!d) return;
   const JsonValue *v = json_root(d);
-  CHECK_MSG(v->type == JSON_STRING && v->string_len == want_len &&
-                memcmp(v->string, want, want_len) == 0 && v->string[want_len] == '\0',
+  CHECK_MSG(v->type == JSON_STRING && v->string_len == want_len && memcmp(v->string, want, want_len) == 0 &&
+                v->string[want_len] == '\0',
             "string %s decoded wrongly (len %zu)", json, v->string_len);
   json_free(d);
 }
@@ -151,10 +146,10 @@ static void test_json_strings(void) {
   check_string("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", 8);
   check_string("\"\\u0041\\u00e9\\u00E9\"", "A\xC3\xA9\xC3\xA9", 5);
   check_string("\"\\u20AC\"", "\xE2\x82\xAC", 3);
-  check_string("\"\\uD83D\\uDE00\"", "\xF0\x9F\x98\x80", 4);     /* U+1F600 */
-  check_string("\"\\uDBFF\\uDFFF\"", "\xF4\x8F\xBF\xBF", 4);     /* U+10FFFF */
+  check_string("\"\\uD83D\\uDE00\"", "\xF0\x9F\x98\x80", 4); /* U+1F600 */
+  check_string("\"\\uDBFF\\uDFFF\"", "\xF4\x8F\xBF\xBF", 4); /* U+10FFFF */
   check_string("\"a\\u0000b\"", "a\0b", 3);
-  check_string("\"caf\xC3\xA9 \xFF\"", "caf\xC3\xA9 \xFF", 7);    /* raw bytes pass through */
+  check_string("\"caf\xC3\xA9 \xFF\"", "caf\xC3\xA9 \xFF", 7); /* raw bytes pass through */
   check_string("\"\\u007F\\u0080\\u07FF\\u0800\\uFFFF\"", "\x7F\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF", 11);
   expect_json_bad("\"abc", "unterminated string");
   expect_json_bad("\"abc\\", "unterminated string");
@@ -192,8 +187,8 @@ static void test_json_syntax(void) {
   expect_json_bad("nul", "inside literal 'null'");
   expect_json_bad("fals3", "expected 'false'");
   expect_json_bad("True", "expected a value");
-  expect_json_bad("\xEF\xBB\xBF{}", "byte 0xEF");               /* BOM is not JSON */
-  expect_json_bad("[1,\x0b 2]", "byte 0x0B");                   /* VT is not whitespace */
+  expect_json_bad("\xEF\xBB\xBF{}", "byte 0xEF"); /* BOM is not JSON */
+  expect_json_bad("[1,\x0b 2]", "byte 0x0B");     /* VT is not whitespace */
   expect_json_bad_n("[1,\0 2]", 6, "byte 0x00");
 }
 
@@ -205,10 +200,8 @@ static void test_json_depth(void) {
     for (int i = 0; i < depth; i++) buf[n++] = '[';
     for (int i = 0; i < depth; i++) buf[n++] = ']';
     buf[n] = '\0';
-    if (depth == 64)
-      expect_json_ok(buf);
-    else
-      expect_json_bad(buf, "deeper than 64");
+    if (depth == 64) expect_json_ok(buf);
+    else expect_json_bad(buf, "deeper than 64");
   }
   /* A million openers must fail fast without exhausting the stack. */
   size_t n = 1000000;
@@ -221,10 +214,9 @@ static void test_json_depth(void) {
   free(bomb);
 }
 
-static const char JSON_SAMPLE[] =
-    "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-    "\"s\":\"t\\u00e9\\uD83D\\uDE00\\n\",\"n\":[-1.5e3,0,true,false,null],"
-    "\"__metadata__\":{\"format\":\"pt\"}}";
+static const char JSON_SAMPLE[] = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                                  "\"s\":\"t\\u00e9\\uD83D\\uDE00\\n\",\"n\":[-1.5e3,0,true,false,null],"
+                                  "\"__metadata__\":{\"format\":\"pt\"}}";
 
 /* Every proper prefix of an object document is invalid and must be rejected
  * cleanly (the exact-size copy makes overreads visible to ASan). */
@@ -253,11 +245,9 @@ static void test_json_mutations(void) {
     for (int k = 0; k < edits; k++) {
       size_t at = rnd() % len;
       switch (rnd() % 3) {
-      case 0: buf[at] = interesting[rnd() % (sizeof interesting - 1)]; break;
-      case 1: buf[at] = (char)rnd(); break;
-      default:
-        memmove(buf + at, buf + at + 1, len - at - 1);
-        len--;
+        case 0: buf[at] = interesting[rnd() % (sizeof interesting - 1)]; break;
+        case 1: buf[at] = (char)rnd(); break;
+        default: memmove(buf + at, buf + at + 1, len - at - 1); len--;
       }
     }
     char err[256] = "";

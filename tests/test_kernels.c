@@ -46,7 +46,6 @@ static int close_enough(double got, double ref, double scale) {
   return fabs(got - ref) <= 2e-5 * (scale + 1e-3) && isfinite(got);
 }
 
-
 static float *falloc(size_t n) { return model_alloc_floats(n); }
 
 /* ---- micro-kernel ---- */
@@ -63,10 +62,16 @@ static void test_ukernel(const Kernels *k) {
     for (int i = 0; i < (mr - 1) * lda + K; i++) a[i] = frand();
     for (int i = 0; i < nv * K * 16; i++) b[i] = frand();
     for (int i = 0; i < nv * 16; i++) bias[i] = frand();
-    for (int i = 0; i < MR * ldc; i++) { res[i] = frand(); c[i] = 1234.5f; }
+    for (int i = 0; i < MR * ldc; i++) {
+      res[i] = frand();
+      c[i] = 1234.5f;
+    }
     float *c_rows[GEMM_MR_MAX];
     const float *r_rows[GEMM_MR_MAX];
-    for (int i = 0; i < MR; i++) { c_rows[i] = c + i * ldc; r_rows[i] = res + i * ldc; }
+    for (int i = 0; i < MR; i++) {
+      c_rows[i] = c + i * ldc;
+      r_rows[i] = res + i * ldc;
+    }
     k->gemm(K, a, lda, b, (size_t)K * 16, nv, mr, ncols, c_rows, bias, act, with_res ? r_rows : NULL);
     for (int i = 0; i < MR; i++) {
       for (int j = 0; j < ldc; j++) {
@@ -86,7 +91,11 @@ static void test_ukernel(const Kernels *k) {
               k->name, K, lda, nv, mr, ncols, act, with_res, i, j, got, ref);
       }
     }
-    free(a); free(b); free(bias); free(c); free(res);
+    free(a);
+    free(b);
+    free(bias);
+    free(c);
+    free(res);
   }
 }
 
@@ -103,7 +112,10 @@ static void test_dwconv(const Kernels *k) {
     for (size_t i = 0; i < (size_t)Hi * in_row; i++) in[i] = frand();
     for (int t = 0; t < ks * ks; t++)
       for (int c = 0; c < C; c++) w[t * cpad + c] = frand();
-    for (int c = 0; c < C; c++) { bias[c] = frand(); pool[c] = 0.5f; }
+    for (int c = 0; c < C; c++) {
+      bias[c] = frand();
+      pool[c] = 0.5f;
+    }
     pool[C] = 777.0f; /* must stay untouched */
     DwconvArgs a = {.out_w = Wo, .c = C, .k = ks, .stride = s, .w = w, .bias = bias, .act = act};
     int y0 = Ho > 1 ? irand(0, 1) : 0;
@@ -130,17 +142,21 @@ static void test_dwconv(const Kernels *k) {
             }
           double ref = act_d(acc, act);
           float got = out[y * out_row + x * C + c];
-          CHECK(close_enough(got, ref, mag), "%s dwconv C=%d k=%d s=%d Wo=%d act=%d (y%d x%d c%d): %g vs %g",
-                k->name, C, ks, s, Wo, act, y, x, c, got, ref);
+          CHECK(close_enough(got, ref, mag), "%s dwconv C=%d k=%d s=%d Wo=%d act=%d (y%d x%d c%d): %g vs %g", k->name,
+                C, ks, s, Wo, act, y, x, c, got, ref);
           psum += ref;
           pmag += fabs(ref) + mag;
         }
       }
-      CHECK(close_enough(pool[c], psum, pmag), "%s dwconv pool C=%d k=%d s=%d c=%d: %g vs %g", k->name, C, ks, s,
-            c, pool[c], psum);
+      CHECK(close_enough(pool[c], psum, pmag), "%s dwconv pool C=%d k=%d s=%d c=%d: %g vs %g", k->name, C, ks, s, c,
+            pool[c], psum);
     }
     CHECK(pool[C] == 777.0f, "%s dwconv pool wrote past channel %d", k->name, C);
-    free(in); free(w); free(bias); free(out); free(pool);
+    free(in);
+    free(w);
+    free(bias);
+    free(out);
+    free(pool);
   }
 }
 
@@ -172,8 +188,8 @@ static void test_vact(const Kernels *k, EffnetIsa isa) {
     vact(x, y, (size_t)n, (Activation)act);
     for (int i = 0; i < n; i++) {
       double ref = act_d(x[i], (Activation)act);
-      CHECK(fabs(y[i] - ref) <= 4e-7 * fabs(ref) + 1e-30, "%s act %d at x=%g: %.9g vs %.9g", k->name, act, x[i],
-            y[i], ref);
+      CHECK(fabs(y[i] - ref) <= 4e-7 * fabs(ref) + 1e-30, "%s act %d at x=%g: %.9g vs %.9g", k->name, act, x[i], y[i],
+            ref);
     }
   }
   free(x);
@@ -187,7 +203,10 @@ static void test_scale(const Kernels *k) {
     size_t rows = (size_t)panels * K, r0 = (size_t)irand(0, (int)rows), r1 = (size_t)irand((int)r0, (int)rows);
     float *b = falloc(rows * 16), *out = falloc(rows * 16), *gate = falloc(K > C ? K : C);
     float *x = malloc(sizeof(float) * (size_t)P * C), *x0 = malloc(sizeof(float) * (size_t)P * C);
-    for (size_t i = 0; i < rows * 16; i++) { b[i] = frand(); out[i] = 5.0f; }
+    for (size_t i = 0; i < rows * 16; i++) {
+      b[i] = frand();
+      out[i] = 5.0f;
+    }
     for (int i = 0; i < (K > C ? K : C); i++) gate[i] = frand();
     for (int i = 0; i < P * C; i++) x[i] = x0[i] = frand();
     k->scale_panels(b, gate, K, r0, r1, out);
@@ -204,19 +223,23 @@ static void test_scale(const Kernels *k) {
         float want = p >= p0 && p < p1 ? x0[p * C + c] * gate[c] : x0[p * C + c];
         CHECK(x[p * C + c] == want, "%s scale_channels C=%d [%d,%d) p=%d c=%d", k->name, C, p0, p1, p, c);
       }
-    free(b); free(out); free(gate); free(x); free(x0);
+    free(b);
+    free(out);
+    free(gate);
+    free(x);
+    free(x0);
   }
 }
 
 /* ---- GEMM driver: dense and bordered views, batches, residual, im2col ---- */
-static float *at(const View *v, int n, int y, int x) {
-  return v->data + n * v->img + y * v->row + (ptrdiff_t)x * v->c;
-}
+static float *at(const View *v, int n, int y, int x) { return v->data + n * v->img + y * v->row + (ptrdiff_t)x * v->c; }
 
 static View padded(float *buf, int n_img, int h, int w, int c, int pt, int pl, int pb, int pr) {
   (void)n_img;
   View v;
-  v.h = h; v.w = w; v.c = c;
+  v.h = h;
+  v.w = w;
+  v.c = c;
   v.row = (ptrdiff_t)(w + pl + pr) * c;
   v.img = (ptrdiff_t)(h + pt + pb) * v.row;
   v.data = buf + pt * v.row + (ptrdiff_t)pl * c;
@@ -239,7 +262,10 @@ static void test_driver(const Kernels *k, int threads) {
     packed_gemm_alloc(&g, K, N);
     float *wt = falloc((size_t)K * N);
     for (int i = 0; i < K * N; i++) wt[i] = frand();
-    for (int j = 0; j < N; j++) { packed_gemm_set_column(&g, j, wt + j * K, 1, 1.0f); g.bias[j] = frand(); }
+    for (int j = 0; j < N; j++) {
+      packed_gemm_set_column(&g, j, wt + j * K, 1, 1.0f);
+      g.bias[j] = frand();
+    }
     size_t asz = (size_t)n * (h + 2 * pad) * (w + 2 * pad) * K, csz = (size_t)n * (h + 2 * pad) * (w + 2 * pad) * N;
     float *abuf = falloc(asz), *cbuf = falloc(csz), *rbuf = falloc((size_t)n * h * w * N);
     float *img = falloc((size_t)n * 3 * src * src);
@@ -258,8 +284,16 @@ static void test_driver(const Kernels *k, int threads) {
     View a = padded(abuf, n, h, w, K, pad, pad, pad, pad);
     View c = padded(cbuf, n, h, w, N, pad, pad, pad, pad);
     View r = padded(rbuf, n, h, w, N, 0, 0, 0, 0);
-    GemmJob job = {.n = n, .a = im2col ? NULL : &a, .src = &srcv, .stride = stride,
-                   .pad_t = pt, .pad_l = pl, .w = &g, .act = act, .c = &c, .res = use_res ? &r : NULL};
+    GemmJob job = {.n = n,
+                   .a = im2col ? NULL : &a,
+                   .src = &srcv,
+                   .stride = stride,
+                   .pad_t = pt,
+                   .pad_l = pl,
+                   .w = &g,
+                   .act = act,
+                   .c = &c,
+                   .res = use_res ? &r : NULL};
     float *pack = falloc((size_t)threads * k->mr * (K > 27 ? K : 27));
 #pragma omp parallel num_threads(threads)
     gemm_job_share(k, &job, pack + (size_t)omp_get_thread_num() * k->mr * (K > 27 ? K : 27), omp_get_thread_num(),
@@ -274,7 +308,9 @@ static void test_driver(const Kernels *k, int threads) {
               if (im2col) {
                 int ky = kk / 9, kx = kk / 3 % 3, ch = kk % 3; /* (ky, kx, channel) */
                 int yy = y * stride + ky - pt, xx = x * stride + kx - pl;
-                av = (yy >= 0 && yy < src && xx >= 0 && xx < src) ? img[((size_t)i * 3 + ch) * src * src + yy * src + xx] : 0.0;
+                av = (yy >= 0 && yy < src && xx >= 0 && xx < src)
+                         ? img[((size_t)i * 3 + ch) * src * src + yy * src + xx]
+                         : 0.0;
               } else {
                 av = at(&a, i, y, x)[kk];
               }
@@ -284,8 +320,9 @@ static void test_driver(const Kernels *k, int threads) {
             }
             double ref = act_d(s, act) + (use_res ? at(&r, i, y, x)[j] : 0.0);
             float got = at(&c, i, y, x)[j];
-            CHECK(close_enough(got, ref, mag), "%s driver n=%d %dx%d pad=%d K=%d N=%d im2col=%d res=%d thr=%d: %g vs %g",
-                  k->name, n, h, w, pad, K, N, im2col, use_res, threads, got, ref);
+            CHECK(close_enough(got, ref, mag),
+                  "%s driver n=%d %dx%d pad=%d K=%d N=%d im2col=%d res=%d thr=%d: %g vs %g", k->name, n, h, w, pad, K,
+                  N, im2col, use_res, threads, got, ref);
           }
     /* the border of the padded output must be untouched */
     for (size_t i = 0; i < csz; i++) {
@@ -295,7 +332,13 @@ static void test_driver(const Kernels *k, int threads) {
         CHECK(cbuf[i] == 99.0f, "%s driver wrote into the border", k->name);
     }
     packed_gemm_free(&g);
-    free(wt); free(abuf); free(cbuf); free(rbuf); free(img); free(nhwc); free(pack);
+    free(wt);
+    free(abuf);
+    free(cbuf);
+    free(rbuf);
+    free(img);
+    free(nhwc);
+    free(pack);
   }
 }
 
@@ -364,8 +407,8 @@ static void test_unpack(const Kernels *k) {
 /* A horizontal taps table: random (monotone starts, random weights, NaN in
  * the unused weight slots) or a real one from resample_taps. */
 typedef struct {
-  AxisTaps t;  /* absolute starts (base = t.first) */
-  HTaps h;     /* starts relative to the sources' first sample, and tap-major for the gathers */
+  AxisTaps t; /* absolute starts (base = t.first) */
+  HTaps h;    /* starts relative to the sources' first sample, and tap-major for the gathers */
   int base, inputs;
   int *rel, *col;
   float *wt;
@@ -399,8 +442,8 @@ static void taps_case_finish(TapsCase *c) {
   for (size_t i = 0; i < (size_t)kcol * npad; i++)
     bad += c->col[i] < 0 || c->col[i] >= c->inputs || !isfinite(c->wt[i]);
   CHECK(bad == 0, "resample_taps_columns: %d columns outside the %d inputs (or weights not finite)", bad, c->inputs);
-  c->h = (HTaps){c->t.out, c->t.kmax, c->rel, c->t.count, c->t.w, npad, kcol, c->col, c->wt,
-                 near_of(c->t.w, c->t.kmax, c->t.count, c->t.out)};
+  c->h = (HTaps){c->t.out, c->t.kmax, c->rel, c->t.count, c->t.w,
+                 npad,     kcol,      c->col, c->wt,      near_of(c->t.w, c->t.kmax, c->t.count, c->t.out)};
 }
 
 static void random_taps(TapsCase *c, int exact22) {
@@ -460,8 +503,9 @@ static float **make_sources(int lanes, int step, int inputs, int integers, int w
     for (size_t i = 0; i < len; i++) b[i] = NAN;
     src[l] = b + off;
     for (int j = 0; j < inputs; j++)
-      src[l][(size_t)j * step] = integers ? (float)irand(0, 255) : wide ? 150.0f * frand() + 128.0f
-                                                                          : 127.5f * frand() + 127.5f;
+      src[l][(size_t)j * step] = integers ? (float)irand(0, 255)
+                                 : wide   ? 150.0f * frand() + 128.0f
+                                          : 127.5f * frand() + 127.5f;
     (*bufs)[l] = b;
   }
   return src;
@@ -665,8 +709,9 @@ static void test_resample_v(const Kernels *k) {
       /* each row its own block, exactly n floats: a read past n trips ASan */
       rows[t] = malloc(sizeof(float) * (n ? n : 1));
       for (int x = 0; x < n; x++)
-        rows[t][x] = integers ? (float)irand(0, 255) : mode == PASS_ROUND ? 127.5f * frand() + 127.5f
-                                                                          : 150.0f * frand() + 128.0f;
+        rows[t][x] = integers             ? (float)irand(0, 255)
+                     : mode == PASS_ROUND ? 127.5f * frand() + 127.5f
+                                          : 150.0f * frand() + 128.0f;
       w[t] = (float)(frand() * wscale);
     }
     float *obuf = malloc(sizeof(float) * ((size_t)n + 2 * GUARD_N)), *out = obuf + GUARD_N;

@@ -33,14 +33,10 @@ static int write_bytes(const char *path, const void *data, size_t len) {
 
 static void test_labels(void) {
   CHECK(effnet_imagenet_label(0) && strcmp(effnet_imagenet_label(0), "tench") == 0, "label 0");
-  CHECK(effnet_imagenet_label(207) && strcmp(effnet_imagenet_label(207), "golden retriever") == 0,
-        "label 207");
-  CHECK(effnet_imagenet_label(999) && strcmp(effnet_imagenet_label(999), "toilet tissue") == 0,
-        "label 999");
-  CHECK(effnet_imagenet_label(-1) == NULL && effnet_imagenet_label(1000) == NULL,
-        "labels out of range");
-  for (int i = 0; i < 1000; i++)
-    CHECK(effnet_imagenet_label(i) && effnet_imagenet_label(i)[0], "label %d empty", i);
+  CHECK(effnet_imagenet_label(207) && strcmp(effnet_imagenet_label(207), "golden retriever") == 0, "label 207");
+  CHECK(effnet_imagenet_label(999) && strcmp(effnet_imagenet_label(999), "toilet tissue") == 0, "label 999");
+  CHECK(effnet_imagenet_label(-1) == NULL && effnet_imagenet_label(1000) == NULL, "labels out of range");
+  for (int i = 0; i < 1000; i++) CHECK(effnet_imagenet_label(i) && effnet_imagenet_label(i)[0], "label %d empty", i);
 }
 
 /* Issue 9, defect 10: labels reach Pango, JSON and Python, so they must be
@@ -50,11 +46,10 @@ static void expect_labels(const char *what, const char *text, size_t len, int cl
   char err[EFFNET_ERRLEN] = "";
   char **names = effnet_labels_parse(text, len, classes, err, sizeof err);
   if (want_err) {
-    CHECK(names == NULL && strstr(err, want_err), "labels %s: expected an error with '%s', got '%s'", what,
-          want_err, names ? "(accepted)" : err);
+    CHECK(names == NULL && strstr(err, want_err), "labels %s: expected an error with '%s', got '%s'", what, want_err,
+          names ? "(accepted)" : err);
   } else {
-    CHECK(names && strcmp(names[0], first) == 0 && strcmp(names[classes - 1], last) == 0 &&
-              names[classes] == NULL,
+    CHECK(names && strcmp(names[0], first) == 0 && strcmp(names[classes - 1], last) == 0 && names[classes] == NULL,
           "labels %s: %s", what, names ? "wrong names" : err);
   }
   effnet_labels_free(names);
@@ -67,7 +62,10 @@ static void test_labels_file(void) {
   expect_labels("plain", TEXT("cat\ndog\n"), 2, "cat", "dog", NULL);
   expect_labels("no final newline", TEXT("cat\ndog"), 2, "cat", "dog", NULL);
   expect_labels("CRLF and trailing spaces", TEXT("cat \r\ndog\t\r\n"), 2, "cat", "dog", NULL);
-  expect_labels("BOM", TEXT("\xEF\xBB\xBF" "cat\ndog\n"), 2, "cat", "dog", NULL);
+  expect_labels("BOM",
+                TEXT("\xEF\xBB\xBF"
+                     "cat\ndog\n"),
+                2, "cat", "dog", NULL);
   expect_labels("UTF-8 names", TEXT("caf\xC3\xA9\n\xE7\x8C\xAB\n"), 2, "caf\xC3\xA9", "\xE7\x8C\xAB", NULL);
   expect_labels("empty name kept", TEXT("cat\n\n"), 2, "cat", "", NULL);
   expect_labels("Latin-1", TEXT("caf\xE9\ndog\n"), 2, NULL, NULL, "line 1 is not valid UTF-8 (byte 0xE9");

@@ -20,11 +20,26 @@ void *__real_realloc(void *p, size_t n);
 void *__real_aligned_alloc(size_t a, size_t n);
 int __real_posix_memalign(void **p, size_t a, size_t n);
 
-void *__wrap_malloc(size_t n) { allocations += counting; return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { allocations += counting; return __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { allocations += counting; return __real_realloc(p, n); }
-void *__wrap_aligned_alloc(size_t a, size_t n) { allocations += counting; return __real_aligned_alloc(a, n); }
-int __wrap_posix_memalign(void **p, size_t a, size_t n) { allocations += counting; return __real_posix_memalign(p, a, n); }
+void *__wrap_malloc(size_t n) {
+  allocations += counting;
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t m) {
+  allocations += counting;
+  return __real_calloc(n, m);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  allocations += counting;
+  return __real_realloc(p, n);
+}
+void *__wrap_aligned_alloc(size_t a, size_t n) {
+  allocations += counting;
+  return __real_aligned_alloc(a, n);
+}
+int __wrap_posix_memalign(void **p, size_t a, size_t n) {
+  allocations += counting;
+  return __real_posix_memalign(p, a, n);
+}
 
 /* A frame of the format in a block of its own (effnet_frame_layout's layout). */
 static uint8_t *frame_of(EffnetFormat fmt, int w, int h, unsigned char fill, EffnetFrame *f) {
@@ -65,8 +80,9 @@ static void check_frame_path(const EffnetModel *m, EffnetWorkspace *ws, EffnetFo
   int rc = effnet_prep_plan(p, &f1, rois, N, T, err, sizeof err) | effnet_prep_run(p, x, err, sizeof err) |
            (forward ? effnet_forward_prep(m, ws, p, y, err, sizeof err) : 0);
   CHECK(rc == 0, "%s, first plan: %s", effnet_format_name(fmt), err);
-  static const char *const steps[] = {"plan of the next frame", "effnet_prep_run", "effnet_forward_prep",
-                                      "plan of fewer regions", "its run", "plan of all again", "its forward"};
+  static const char *const steps[] = {
+      "plan of the next frame", "effnet_prep_run", "effnet_forward_prep", "plan of fewer regions", "its run",
+      "plan of all again",      "its forward"};
   int counts[7] = {0};
   for (int s = 0; s < 7; s++) {
     if (!forward && (s == 2 || s == 6)) continue;

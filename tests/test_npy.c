@@ -92,8 +92,8 @@ static void round_trip(const char *name, int ndim, const int64_t *shape) {
 }
 
 static void test_round_trips(void) {
-  const int64_t s1[] = {5}, s2[] = {2, 3}, s4[] = {1, 3, 224, 224}, s0[] = {0},
-                s203[] = {2, 0, 3}, s8[] = {1, 2, 1, 2, 1, 2, 1, 2}, sbig[] = {2, 1000};
+  const int64_t s1[] = {5}, s2[] = {2, 3}, s4[] = {1, 3, 224, 224}, s0[] = {0}, s203[] = {2, 0, 3},
+                s8[] = {1, 2, 1, 2, 1, 2, 1, 2}, sbig[] = {2, 1000};
   round_trip("scalar.npy", 0, NULL);
   round_trip("vec5.npy", 1, s1);
   round_trip("m23.npy", 2, s2);
@@ -121,8 +121,7 @@ static void test_header_text(void) {
   if (raw != NULL && len == 152) {
     CHECK(raw[8] == 118 && raw[9] == 0, "hdr.npy: header length bytes");
     CHECK(memcmp(raw + 10, dict, strlen(dict)) == 0, "hdr.npy: dict text");
-    for (size_t i = 10 + strlen(dict); i < 127; i++)
-      CHECK(raw[i] == ' ', "hdr.npy: byte %zu should be a space", i);
+    for (size_t i = 10 + strlen(dict); i < 127; i++) CHECK(raw[i] == ' ', "hdr.npy: byte %zu should be a space", i);
     CHECK(raw[127] == '\n', "hdr.npy: newline");
   }
   free(raw);
@@ -141,8 +140,7 @@ static void test_header_text(void) {
 
 /* A file with the given version, header text (padded with spaces + '\n' to
  * 64 bytes unless raw_header) and data_len bytes of data. */
-static const char *make_file(const char *name, int major, const char *header, size_t data_len,
-                             int raw_header) {
+static const char *make_file(const char *name, int major, const char *header, size_t data_len, int raw_header) {
   static unsigned char buf[1 << 16];
   size_t pre = major == 1 ? 10 : 12, hl = strlen(header), total_h = hl;
   if (!raw_header) total_h = ((pre + hl + 1 + 63) / 64) * 64 - pre;
@@ -202,25 +200,23 @@ static void test_bad_files(void) {
   write_bytes(p, "", 0);
   expect_reject("empty file", p, "bad magic");
   expect_reject("version 9", make_file("v9.npy", 9, GOOD_F4, 24, 0), "version 9.0");
-  expect_reject("f8", make_file("f8.npy", 1,
-                "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48, 0),
+  expect_reject("f8", make_file("f8.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48, 0),
                 "dtype '<f8' is not supported; save the array as float32 (np.float32)");
-  expect_reject("u1", make_file("u1.npy", 1,
-                "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", 6, 0),
+  expect_reject("u1", make_file("u1.npy", 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }", 6, 0),
                 "dtype '|u1'");
-  expect_reject("big-endian", make_file("be.npy", 1,
-                "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", 24, 0),
+  expect_reject("big-endian",
+                make_file("be.npy", 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", 24, 0),
                 "big-endian");
-  expect_reject("fortran", make_file("fo.npy", 1,
-                "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24, 0),
+  expect_reject("fortran", make_file("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24, 0),
                 "fortran_order");
   expect_reject("truncated", make_file("trunc.npy", 1, GOOD_F4, 20, 0),
                 "expected 24 bytes of float32 data for shape (2, 3), found 20");
   expect_reject("trailing", make_file("trail.npy", 1, GOOD_F4, 28, 0),
                 "expected 24 bytes of float32 data for shape (2, 3), found 28");
-  expect_reject("big image truncated", make_file("img.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", 1000, 0),
-                "expected 602112 bytes of float32 data for shape (1, 3, 224, 224), found 1000");
+  expect_reject(
+      "big image truncated",
+      make_file("img.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", 1000, 0),
+      "expected 602112 bytes of float32 data for shape (1, 3, 224, 224), found 1000");
   p = tmp_path("hlen.npy");
   write_bytes(p, "\x93NUMPY\x01\x00\xff\x7f{'descr': '<f4'", 25);
   expect_reject("header length beyond file", p, "runs past the end");
@@ -234,62 +230,68 @@ static void test_bad_files(void) {
   write_bytes(p, "\x93NUMPY\x02\x00\xff\xff\xff\xff", 12);
   if (truncate(p, ((off_t)1 << 32) + 12) == 0)
     expect_reject("v2 header length 0xFFFFFFFF in a 4 GiB file", p, "over the 1048576-byte limit");
-  else
-    CHECK(0, "cannot make the sparse 4 GiB file: %s", strerror(errno));
+  else CHECK(0, "cannot make the sparse 4 GiB file: %s", strerror(errno));
   expect_reject("garbage header", make_file("garbage.npy", 1, "hello world", 24, 0), "malformed");
-  expect_reject("missing shape", make_file("noshape.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False}", 24, 0), "missing");
-  expect_reject("repeated key", make_file("dup.npy", 1,
-                "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}", 24, 0),
-                "repeated");
-  expect_reject("unknown key", make_file("unk.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}", 24, 0),
+  expect_reject("missing shape", make_file("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False}", 24, 0),
+                "missing");
+  expect_reject(
+      "repeated key",
+      make_file("dup.npy", 1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}", 24, 0),
+      "repeated");
+  expect_reject("unknown key",
+                make_file("unk.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}", 24, 0),
                 "unexpected");
-  expect_reject("text after dict", make_file("after.npy", 1, GOOD_F4 " x", 24, 0),
-                "after the dict");
-  expect_reject("unterminated dict", make_file("unterm.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)", 24, 0), "malformed");
-  expect_reject("shape not a tuple", make_file("notuple.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (5), }", 20, 0), "tuple");
-  expect_reject("negative dim", make_file("neg.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 0, 0), "malformed");
-  expect_reject("9 dims", make_file("dim9.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", 4, 0),
-                "more than 8");
-  expect_reject("overflowing shape", make_file("huge.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
-                4, 0), "too large");
-  expect_reject("overflowing dim", make_file("huge2.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }",
-                4, 0), "too large");
-  expect_reject("overflow beside a zero dim", make_file("huge3.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000, 100000000000), }",
-                0, 0), "too large");
-  expect_reject("absurd but representable shape", make_file("absurd.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }",
-                4, 0), "expected 4000000000000000000 bytes");
-  expect_reject("structured dtype", make_file("struct.npy", 1,
-                "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8, 0),
+  expect_reject("text after dict", make_file("after.npy", 1, GOOD_F4 " x", 24, 0), "after the dict");
+  expect_reject("unterminated dict",
+                make_file("unterm.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)", 24, 0),
+                "malformed");
+  expect_reject("shape not a tuple",
+                make_file("notuple.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (5), }", 20, 0),
+                "tuple");
+  expect_reject("negative dim",
+                make_file("neg.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 0, 0),
+                "malformed");
+  expect_reject(
+      "9 dims",
+      make_file("dim9.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", 4, 0),
+      "more than 8");
+  expect_reject(
+      "overflowing shape",
+      make_file("huge.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", 4, 0),
+      "too large");
+  expect_reject(
+      "overflowing dim",
+      make_file("huge2.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", 4, 0),
+      "too large");
+  expect_reject("overflow beside a zero dim",
+                make_file("huge3.npy", 1,
+                          "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 100000000000, 100000000000), }", 0, 0),
+                "too large");
+  expect_reject(
+      "absurd but representable shape",
+      make_file("absurd.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }", 4, 0),
+      "expected 4000000000000000000 bytes");
+  expect_reject("structured dtype",
+                make_file("struct.npy", 1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8, 0),
                 "structured dtype [('a', '<f4')] is not supported");
-  expect_reject("unterminated dtype list", make_file("struct2.npy", 1,
-                "{'descr': [('a', '<f4'), 'fortran_order': False, 'shape': (2,), }", 8, 0),
+  expect_reject("unterminated dtype list",
+                make_file("struct2.npy", 1, "{'descr': [('a', '<f4'), 'fortran_order': False, 'shape': (2,), }", 8, 0),
                 "unterminated");
   expect_reject("missing file", tmp_path("does-not-exist.npy"), "cannot open");
 
   /* Legal spellings numpy (or a hand-written file) may use. */
   expect_accept("keys reordered, double quotes, no trailing comma",
-                make_file("order.npy", 1,
-                          "{ \"shape\" : ( 2 ,3 ) ,\"fortran_order\":False,'descr':'<f4'}", 24, 0),
-                2, s23);
-  expect_accept("tuple trailing comma", make_file("tc.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3,), }", 24, 0), 2, s23);
-  expect_accept("scalar", make_file("sc.npy", 1,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4, 0), 0, NULL);
-  expect_accept("version 2.0", make_file("v2.npy", 2,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", 20, 0), 1, s5);
-  expect_accept("version 3.0", make_file("v3.npy", 3,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 4, 3), }", 192, 0),
-                4, s2243);
+                make_file("order.npy", 1, "{ \"shape\" : ( 2 ,3 ) ,\"fortran_order\":False,'descr':'<f4'}", 24, 0), 2,
+                s23);
+  expect_accept("tuple trailing comma",
+                make_file("tc.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3,), }", 24, 0), 2, s23);
+  expect_accept("scalar", make_file("sc.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4, 0), 0,
+                NULL);
+  expect_accept("version 2.0",
+                make_file("v2.npy", 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", 20, 0), 1, s5);
+  expect_accept("version 3.0",
+                make_file("v3.npy", 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 4, 3), }", 192, 0), 4,
+                s2243);
   expect_accept("unpadded header", make_file("raw.npy", 1, GOOD_F4, 24, 1), 2, s23);
 }
 
@@ -316,21 +318,19 @@ static void test_softmax(void) {
   effnet_softmax(big, 3, pb);
   effnet_softmax(small, 3, ps);
   for (int i = 0; i < 3; i++)
-    CHECK(isfinite(pb[i]) && fabsf(pb[i] - ps[i]) < 1e-6f, "large logits: p[%d] = %g vs %g", i,
-          (double)pb[i], (double)ps[i]);
+    CHECK(isfinite(pb[i]) && fabsf(pb[i] - ps[i]) < 1e-6f, "large logits: p[%d] = %g vs %g", i, (double)pb[i],
+          (double)ps[i]);
   CHECK(fabsf(ps[2] - 0.66524096f) < 1e-6f, "softmax(0,1,2)[2] = %.8g", (double)ps[2]);
 
   const float neg[2] = {-1e30f, -1e30f};
   float pn[2];
   effnet_softmax(neg, 2, pn);
-  CHECK(pn[0] == 0.5f && pn[1] == 0.5f, "very negative logits: %g %g", (double)pn[0],
-        (double)pn[1]);
+  CHECK(pn[0] == 0.5f && pn[1] == 0.5f, "very negative logits: %g %g", (double)pn[0], (double)pn[1]);
 
   float alias[3] = {1000.0f, 1001.0f, 1002.0f};
   effnet_softmax(alias, 3, alias);
   for (int i = 0; i < 3; i++)
-    CHECK(alias[i] == pb[i], "in-place softmax p[%d] = %g vs %g", i, (double)alias[i],
-          (double)pb[i]);
+    CHECK(alias[i] == pb[i], "in-place softmax p[%d] = %g vs %g", i, (double)alias[i], (double)pb[i]);
 
   float one = 42.0f;
   effnet_softmax(&one, 1, &one);
@@ -339,8 +339,8 @@ static void test_softmax(void) {
   const float inf[3] = {INFINITY, 0.0f, INFINITY};
   float pi[3];
   effnet_softmax(inf, 3, pi);
-  CHECK(pi[0] == 0.5f && pi[1] == 0.0f && pi[2] == 0.5f, "+inf logits: %g %g %g",
-        (double)pi[0], (double)pi[1], (double)pi[2]);
+  CHECK(pi[0] == 0.5f && pi[1] == 0.0f && pi[2] == 0.5f, "+inf logits: %g %g %g", (double)pi[0], (double)pi[1],
+        (double)pi[2]);
   const float ninf[2] = {-INFINITY, -INFINITY};
   effnet_softmax(ninf, 2, pi);
   CHECK(pi[0] == 0.5f && pi[1] == 0.5f, "all -inf logits: %g %g", (double)pi[0], (double)pi[1]);
@@ -363,8 +363,7 @@ static void test_top_k(void) {
   const float v[6] = {1.0f, 3.0f, 3.0f, 2.0f, 3.0f, 0.5f};
   int idx[10];
   int n = effnet_top_k(v, 6, 3, idx);
-  CHECK(n == 3 && idx[0] == 1 && idx[1] == 2 && idx[2] == 4, "ties: got %d: %d %d %d", n,
-        idx[0], idx[1], idx[2]);
+  CHECK(n == 3 && idx[0] == 1 && idx[1] == 2 && idx[2] == 4, "ties: got %d: %d %d %d", n, idx[0], idx[1], idx[2]);
   n = effnet_top_k(v, 6, 10, idx);
   CHECK(n == 6 && idx[3] == 3 && idx[4] == 0 && idx[5] == 5, "k > n: got %d", n);
   CHECK(effnet_top_k(v, 6, 0, idx) == 0, "k = 0");
@@ -372,8 +371,8 @@ static void test_top_k(void) {
   CHECK(effnet_top_k(NULL, 6, 3, idx) == 0, "NULL values");
   const float withnan[4] = {NAN, 1.0f, NAN, -5.0f};
   n = effnet_top_k(withnan, 4, 4, idx);
-  CHECK(n == 4 && idx[0] == 1 && idx[1] == 3 && idx[2] == 0 && idx[3] == 2,
-        "NaN ranks last: %d %d %d %d", idx[0], idx[1], idx[2], idx[3]);
+  CHECK(n == 4 && idx[0] == 1 && idx[1] == 3 && idx[2] == 0 && idx[3] == 2, "NaN ranks last: %d %d %d %d", idx[0],
+        idx[1], idx[2], idx[3]);
 
   /* Every k against a full sort, on values with many duplicates. */
   enum { N = 97 };
@@ -401,22 +400,31 @@ static void test_names(void) {
     snprintf(buf, sizeof buf, "b%d", v);
     CHECK(effnet_variant_name(v) && strcmp(effnet_variant_name(v), buf) == 0, "name of %d", v);
     CHECK(effnet_variant_input_size(v) == sizes[v], "input size of b%d", v);
-    const char *forms[] = {"b%d", "B%d", "efficientnet-b%d", "efficientnet_b%d",
-                           "tf_efficientnet_b%d"};
+    const char *forms[] = {"b%d", "B%d", "efficientnet-b%d", "efficientnet_b%d", "tf_efficientnet_b%d"};
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
       snprintf(buf, sizeof buf, forms[f], v);
-      CHECK(effnet_variant_from_name(buf) == v, "from_name(\"%s\") = %d", buf,
-            effnet_variant_from_name(buf));
+      CHECK(effnet_variant_from_name(buf) == v, "from_name(\"%s\") = %d", buf, effnet_variant_from_name(buf));
     }
   }
-  const char *bad[] = {"", "b", "b8", "b-1", "b3 ", " b3", "b33", "b3x", "efficientnet-b",
-                       "efficientnetb3", "tf_efficientnet-b3", "efficientnet_v2_b3", "3", "c3"};
+  const char *bad[] = {"",
+                       "b",
+                       "b8",
+                       "b-1",
+                       "b3 ",
+                       " b3",
+                       "b33",
+                       "b3x",
+                       "efficientnet-b",
+                       "efficientnetb3",
+                       "tf_efficientnet-b3",
+                       "efficientnet_v2_b3",
+                       "3",
+                       "c3"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK(effnet_variant_from_name(bad[i]) == -1, "from_name(\"%s\") should be -1", bad[i]);
   CHECK(effnet_variant_from_name(NULL) == -1, "from_name(NULL)");
   CHECK(effnet_variant_name(-1) == NULL && effnet_variant_name(8) == NULL, "name out of range");
-  CHECK(effnet_variant_input_size(-1) == 0 && effnet_variant_input_size(8) == 0,
-        "input size out of range");
+  CHECK(effnet_variant_input_size(-1) == 0 && effnet_variant_input_size(8) == 0, "input size out of range");
   CHECK(strcmp(effnet_padding_name(EFFNET_PAD_AUTO), "auto") == 0 &&
             strcmp(effnet_padding_name(EFFNET_PAD_SYMMETRIC), "symmetric") == 0 &&
             strcmp(effnet_padding_name(EFFNET_PAD_SAME), "same") == 0,

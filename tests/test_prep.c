@@ -51,15 +51,36 @@ static void comp_dims(EffnetFormat f, int comp, int w, int h, int *cw, int *ch) 
 static void plane_dims(EffnetFormat f, int p, int w, int h, size_t *bytes, int *rows) {
   const int cw = (w + 1) / 2, chh = sub_y(f) ? (h + 1) / 2 : h;
   switch (f) {
-    case EFFNET_FORMAT_RGB: case EFFNET_FORMAT_BGR: *bytes = 3 * (size_t)w; *rows = h; break;
-    case EFFNET_FORMAT_RGBX: case EFFNET_FORMAT_BGRX: case EFFNET_FORMAT_XRGB: case EFFNET_FORMAT_XBGR:
-      *bytes = 4 * (size_t)w; *rows = h; break;
-    case EFFNET_FORMAT_GRAY8: *bytes = (size_t)w; *rows = h; break;
-    case EFFNET_FORMAT_I420: case EFFNET_FORMAT_YV12:
-      *bytes = p == 0 ? (size_t)w : (size_t)cw; *rows = p == 0 ? h : chh; break;
-    case EFFNET_FORMAT_NV12: case EFFNET_FORMAT_NV21:
-      *bytes = p == 0 ? (size_t)w : 2 * (size_t)cw; *rows = p == 0 ? h : chh; break;
-    default: *bytes = 4 * (size_t)cw; *rows = h; break; /* 4:2:2 packed: whole pixel pairs */
+    case EFFNET_FORMAT_RGB:
+    case EFFNET_FORMAT_BGR:
+      *bytes = 3 * (size_t)w;
+      *rows = h;
+      break;
+    case EFFNET_FORMAT_RGBX:
+    case EFFNET_FORMAT_BGRX:
+    case EFFNET_FORMAT_XRGB:
+    case EFFNET_FORMAT_XBGR:
+      *bytes = 4 * (size_t)w;
+      *rows = h;
+      break;
+    case EFFNET_FORMAT_GRAY8:
+      *bytes = (size_t)w;
+      *rows = h;
+      break;
+    case EFFNET_FORMAT_I420:
+    case EFFNET_FORMAT_YV12:
+      *bytes = p == 0 ? (size_t)w : (size_t)cw;
+      *rows = p == 0 ? h : chh;
+      break;
+    case EFFNET_FORMAT_NV12:
+    case EFFNET_FORMAT_NV21:
+      *bytes = p == 0 ? (size_t)w : 2 * (size_t)cw;
+      *rows = p == 0 ? h : chh;
+      break;
+    default:
+      *bytes = 4 * (size_t)cw;
+      *rows = h;
+      break; /* 4:2:2 packed: whole pixel pairs */
   }
 }
 /* The byte of component comp at sample (i, j): R G B for RGB formats (gray:
@@ -70,17 +91,21 @@ static uint8_t *sample_ptr(const EffnetFrame *fr, int comp, int i, int j) {
   static const int rgb3[2][3] = {{0, 1, 2}, {2, 1, 0}};
   static const int rgb4[4][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 3}, {3, 2, 1}};
   switch (fr->format) {
-    case EFFNET_FORMAT_RGB: case EFFNET_FORMAT_BGR:
-      return d[0] + j * s[0] + 3 * (size_t)i + rgb3[fr->format - EFFNET_FORMAT_RGB][comp];
-    case EFFNET_FORMAT_RGBX: case EFFNET_FORMAT_BGRX: case EFFNET_FORMAT_XRGB: case EFFNET_FORMAT_XBGR:
-      return d[0] + j * s[0] + 4 * (size_t)i + rgb4[fr->format - EFFNET_FORMAT_RGBX][comp];
+    case EFFNET_FORMAT_RGB:
+    case EFFNET_FORMAT_BGR: return d[0] + j * s[0] + 3 * (size_t)i + rgb3[fr->format - EFFNET_FORMAT_RGB][comp];
+    case EFFNET_FORMAT_RGBX:
+    case EFFNET_FORMAT_BGRX:
+    case EFFNET_FORMAT_XRGB:
+    case EFFNET_FORMAT_XBGR: return d[0] + j * s[0] + 4 * (size_t)i + rgb4[fr->format - EFFNET_FORMAT_RGBX][comp];
     case EFFNET_FORMAT_GRAY8: return d[0] + j * s[0] + i;
-    case EFFNET_FORMAT_I420: case EFFNET_FORMAT_YV12: {
+    case EFFNET_FORMAT_I420:
+    case EFFNET_FORMAT_YV12: {
       if (comp == 0) return d[0] + j * s[0] + i;
       int p = (comp == 1) == (fr->format == EFFNET_FORMAT_I420) ? 1 : 2;
       return d[p] + j * s[p] + i;
     }
-    case EFFNET_FORMAT_NV12: case EFFNET_FORMAT_NV21:
+    case EFFNET_FORMAT_NV12:
+    case EFFNET_FORMAT_NV21:
       if (comp == 0) return d[0] + j * s[0] + i;
       return d[1] + j * s[1] + 2 * (size_t)i + ((comp == 1) == (fr->format == EFFNET_FORMAT_NV12) ? 0 : 1);
     case EFFNET_FORMAT_YUY2: /* Y0 U Y1 V */
@@ -449,12 +474,12 @@ static const EffnetIsa kIsas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA
 static void test_bad_input(void) {
   char err[EFFNET_ERRLEN];
   EffnetPrepOptions good = options(32, EFFNET_FIT_CENTER_CROP, EFFNET_FILTER_BICUBIC, EFFNET_ISA_AUTO);
-#define NEW_FAILS(OPT, WORD, WHAT)                                                                    \
-  do {                                                                                                \
-    err[0] = '\0';                                                                                    \
-    EffnetPrep *q_ = effnet_prep_new(OPT, err, sizeof err);                                           \
-    expect_err(q_ ? 0 : -1, err, WORD, WHAT);                                                         \
-    effnet_prep_free(q_);                                                                             \
+#define NEW_FAILS(OPT, WORD, WHAT)                                                                                     \
+  do {                                                                                                                 \
+    err[0] = '\0';                                                                                                     \
+    EffnetPrep *q_ = effnet_prep_new(OPT, err, sizeof err);                                                            \
+    expect_err(q_ ? 0 : -1, err, WORD, WHAT);                                                                          \
+    effnet_prep_free(q_);                                                                                              \
   } while (0)
   NEW_FAILS(NULL, "options", "no options");
   EffnetPrepOptions o = good;
@@ -522,10 +547,10 @@ static void test_bad_input(void) {
 
   TestFrame tf;
   frame_new(&tf, EFFNET_FORMAT_RGB, 40, 30, 8);
-#define PLAN_FAILS(P, F, A, N, T, WORD, WHAT)                                  \
-  do {                                                                         \
-    err[0] = '\0';                                                             \
-    expect_err(effnet_prep_plan(P, F, A, N, T, err, sizeof err), err, WORD, WHAT); \
+#define PLAN_FAILS(P, F, A, N, T, WORD, WHAT)                                                                          \
+  do {                                                                                                                 \
+    err[0] = '\0';                                                                                                     \
+    expect_err(effnet_prep_plan(P, F, A, N, T, err, sizeof err), err, WORD, WHAT);                                     \
   } while (0)
   PLAN_FAILS(NULL, &tf.f, NULL, 1, 1, "plan", "NULL prep");
   PLAN_FAILS(p, NULL, NULL, 1, 1, "frame", "NULL frame");
@@ -534,8 +559,9 @@ static void test_bad_input(void) {
   PLAN_FAILS(p, &f, NULL, 1, 1, "format", "format COUNT");
   f.format = (EffnetFormat)-1;
   PLAN_FAILS(p, &f, NULL, 1, 1, "format", "format -1");
-  static const int bad_sizes[][2] = {{0, 30}, {40, 0}, {-1, 30}, {40, -7}, {EFFNET_FRAME_MAX + 1, 30},
-                                     {40, EFFNET_FRAME_MAX + 1}, {INT_MIN, 30}, {INT_MAX, INT_MAX}};
+  static const int bad_sizes[][2] = {
+      {0, 30},       {40, 0},           {-1, 30}, {40, -7}, {EFFNET_FRAME_MAX + 1, 30}, {40, EFFNET_FRAME_MAX + 1},
+      {INT_MIN, 30}, {INT_MAX, INT_MAX}};
   for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
     f = tf.f;
     f.width = bad_sizes[i][0];
@@ -556,8 +582,8 @@ static void test_bad_input(void) {
       PLAN_FAILS(p, &f, NULL, 1, 1, "plane", what);
       f = t.f;
       f.stride[pl]--;
-      snprintf(what, sizeof what, "%s 5x3, stride %zu of plane %d", effnet_format_name((EffnetFormat)fmt),
-               f.stride[pl], pl);
+      snprintf(what, sizeof what, "%s 5x3, stride %zu of plane %d", effnet_format_name((EffnetFormat)fmt), f.stride[pl],
+               pl);
       PLAN_FAILS(p, &f, NULL, 1, 1, "stride", what);
       f = t.f;
       f.stride[pl] = 0;
@@ -576,16 +602,29 @@ static void test_bad_input(void) {
     frame_free(&t);
   }
   /* regions */
-  const EffnetRect bad_areas[] = {
-      {0, 0, 0, 10}, {0, 0, 10, 0}, {0, 0, -3, 10}, {0, 0, 10, -3}, {-1, 0, 10, 10}, {0, -1, 10, 10},
-      {31, 0, 10, 10}, {0, 21, 10, 10}, {40, 0, 1, 1}, {0, 30, 1, 1}, {0, 0, 41, 30}, {0, 0, 40, 31},
-      {INT_MAX, 0, 10, 10}, {0, INT_MAX, 10, 10}, {10, 0, INT_MAX, 10}, {0, 10, 10, INT_MAX},
-      {INT_MAX - 5, 0, INT_MAX - 5, 10}, {INT_MIN, 0, INT_MAX, 10}, {5, 5, INT_MIN, 5}};
+  const EffnetRect bad_areas[] = {{0, 0, 0, 10},
+                                  {0, 0, 10, 0},
+                                  {0, 0, -3, 10},
+                                  {0, 0, 10, -3},
+                                  {-1, 0, 10, 10},
+                                  {0, -1, 10, 10},
+                                  {31, 0, 10, 10},
+                                  {0, 21, 10, 10},
+                                  {40, 0, 1, 1},
+                                  {0, 30, 1, 1},
+                                  {0, 0, 41, 30},
+                                  {0, 0, 40, 31},
+                                  {INT_MAX, 0, 10, 10},
+                                  {0, INT_MAX, 10, 10},
+                                  {10, 0, INT_MAX, 10},
+                                  {0, 10, 10, INT_MAX},
+                                  {INT_MAX - 5, 0, INT_MAX - 5, 10},
+                                  {INT_MIN, 0, INT_MAX, 10},
+                                  {5, 5, INT_MIN, 5}};
   for (size_t i = 0; i < sizeof bad_areas / sizeof bad_areas[0]; i++) {
     EffnetRect two[2] = {{0, 0, 40, 30}, bad_areas[i]};
     char what[96];
-    snprintf(what, sizeof what, "region (%d,%d %dx%d)", bad_areas[i].x, bad_areas[i].y, bad_areas[i].w,
-             bad_areas[i].h);
+    snprintf(what, sizeof what, "region (%d,%d %dx%d)", bad_areas[i].x, bad_areas[i].y, bad_areas[i].w, bad_areas[i].h);
     PLAN_FAILS(p, &tf.f, two, 2, 1, "region", what);
   }
   EffnetRect *many = malloc(sizeof(EffnetRect) * 4097);
@@ -690,8 +729,8 @@ static void test_forward(void) {
         float mx = max_abs(a + i * C, C), worst = 0.0f;
         for (int j = 0; j < C; j++) worst = fmaxf(worst, fabsf(a[i * C + j] - b[i * C + j]));
         CHECK(worst <= 1e-4f * mx && mx > 0.0f,
-              "%s image %d of %d: forward_prep differs from forward by %g (|logits| %g)",
-              effnet_format_name(fmts[fi]), i, n, worst, mx);
+              "%s image %d of %d: forward_prep differs from forward by %g (|logits| %g)", effnet_format_name(fmts[fi]),
+              i, n, worst, mx);
       }
     }
     /* refusals: a plan for fewer threads than the workspace, for another size */
@@ -737,8 +776,8 @@ static void test_forward(void) {
  * below a half). Linear passes (YUV, the fast filter) agree within float
  * error. `off` counts values more than float error apart. */
 typedef struct {
-  double worst;   /* largest difference, 0..255 units */
-  long off, n;    /* values more than float error apart, values compared */
+  double worst; /* largest difference, 0..255 units */
+  long off, n;  /* values more than float error apart, values compared */
 } Diff;
 
 static Diff compare(const float *got, const float *want, int n_img, const EffnetPrepOptions *o) {
@@ -784,8 +823,8 @@ static void test_outputs(void) {
       TestFrame tf;
       frame_new(&tf, (EffnetFormat)fmt, W, H, 9);
       const int variant = (int)(fmt + si);
-      EffnetPrepOptions o = options(out_sizes[variant % 5], (EffnetFit)(variant % 3), (EffnetFilter)(variant / 3 % 3),
-                                    EFFNET_ISA_SCALAR);
+      EffnetPrepOptions o =
+          options(out_sizes[variant % 5], (EffnetFit)(variant % 3), (EffnetFilter)(variant / 3 % 3), EFFNET_ISA_SCALAR);
       o.crop_pct = crops[variant % 4];
       if (variant % 2) {
         o.mean[0] = 0.5f, o.mean[1] = 0.25f, o.mean[2] = 0.75f;
@@ -803,8 +842,8 @@ static void test_outputs(void) {
       const size_t floats = (size_t)imgs * 3 * S * S;
       char what[160];
       static const char *const sites[] = {"centred", "cosited h", "cosited v", "cosited"};
-      snprintf(what, sizeof what, "%s %dx%d (%s%s) -> %d %s %s crop %g, %d regions", effnet_format_name(tf.f.format),
-               W, H, is_yuv(tf.f.format) ? (tf.f.full_range ? "full, " : "limited, ") : "",
+      snprintf(what, sizeof what, "%s %dx%d (%s%s) -> %d %s %s crop %g, %d regions", effnet_format_name(tf.f.format), W,
+               H, is_yuv(tf.f.format) ? (tf.f.full_range ? "full, " : "limited, ") : "",
                is_yuv(tf.f.format) ? sites[tf.f.chroma_site] : "rgb", S, effnet_fit_name(o.fit),
                effnet_filter_name(o.filter), (double)o.crop_pct, n);
       float *ref = malloc(sizeof(float) * floats);
@@ -876,9 +915,9 @@ static void test_outputs(void) {
 /* ---- letterbox borders and the picture's rectangle ---- */
 
 static void test_letterbox(void) {
-  static const int regions[][4] = {{0, 0, 97, 41}, {10, 5, 30, 70}, {3, 2, 1, 1}, {0, 0, 97, 1}, {50, 0, 1, 80},
-                                   {20, 20, 40, 40}, {1, 1, 95, 60}, {0, 0, 96, 40}, {10, 4, 30, 70}, {2, 2, 2, 2},
-                                   {0, 0, 96, 2}, {50, 0, 2, 80}, {0, 0, 97, 80}};
+  static const int regions[][4] = {{0, 0, 97, 41},   {10, 5, 30, 70}, {3, 2, 1, 1},   {0, 0, 97, 1},   {50, 0, 1, 80},
+                                   {20, 20, 40, 40}, {1, 1, 95, 60},  {0, 0, 96, 40}, {10, 4, 30, 70}, {2, 2, 2, 2},
+                                   {0, 0, 96, 2},    {50, 0, 2, 80},  {0, 0, 97, 80}};
   for (int fmt = 0; fmt < EFFNET_FORMAT_COUNT; fmt++) {
     for (int fit = 0; fit < 3; fit++) {
       TestFrame tf;

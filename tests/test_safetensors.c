@@ -28,9 +28,7 @@
 
 static char g_dir[4096];
 
-static void path_in_dir(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", g_dir, name);
-}
+static void path_in_dir(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", g_dir, name); }
 
 static void write_bytes(const char *path, const void *data, size_t n) {
   FILE *fp = fopen(path, "wb");
@@ -41,8 +39,7 @@ static void write_bytes(const char *path, const void *data, size_t n) {
 }
 
 /* Assemble 8-byte length + header + data into a heap buffer. */
-static uint8_t *build_st(uint64_t n_field, const char *header, const void *data, size_t data_len,
-                         size_t *out_len) {
+static uint8_t *build_st(uint64_t n_field, const char *header, const void *data, size_t data_len, size_t *out_len) {
   size_t hl = strlen(header);
   uint8_t *buf = malloc(8 + hl + data_len + 1);
   if (!buf) abort();
@@ -71,8 +68,8 @@ static void expect_st_fail_path(const char *path, const char *phrase) {
 }
 
 /* A file holding header + data, expected to be rejected with phrase. */
-static void expect_st_fail(const char *name, const char *header, const void *data,
-                           size_t data_len, const char *phrase) {
+static void expect_st_fail(const char *name, const char *header, const void *data, size_t data_len,
+                           const char *phrase) {
   char path[4200];
   path_in_dir(path, sizeof path, name);
   write_st(path, header, data, data_len);
@@ -80,8 +77,7 @@ static void expect_st_fail(const char *name, const char *header, const void *dat
   unlink(path);
 }
 
-static StFile *expect_st_ok(const char *name, const char *header, const void *data,
-                            size_t data_len) {
+static StFile *expect_st_ok(const char *name, const char *header, const void *data, size_t data_len) {
   char path[4200], err[512] = "";
   path_in_dir(path, sizeof path, name);
   write_st(path, header, data, data_len);
@@ -154,27 +150,26 @@ static const float W32[4] = {1.5f, -2.25f, 3.0e-5f, 1e30f};
 static const double D64[3] = {0.1, -1e10, 1e300};
 
 static void valid_data(uint8_t *d) {
-  for (int i = 0; i < 4; i++) put_f32(d + 4 * i, W32[i]);          /* w32  [0,16)  */
-  for (int i = 0; i < 8; i++) put16(d + 16 + 2 * i, H16[i]);      /* h16  [16,32) */
-  for (int i = 0; i < 4; i++) put16(d + 32 + 2 * i, B16[i]);      /* b16  [32,40) */
-  for (int i = 0; i < 3; i++) put_f64(d + 40 + 8 * i, D64[i]);    /* d64  [40,64) */
-  put_u64(d + 64, (uint64_t)-5);                                  /* i64  [64,80) */
+  for (int i = 0; i < 4; i++) put_f32(d + 4 * i, W32[i]);      /* w32  [0,16)  */
+  for (int i = 0; i < 8; i++) put16(d + 16 + 2 * i, H16[i]);   /* h16  [16,32) */
+  for (int i = 0; i < 4; i++) put16(d + 32 + 2 * i, B16[i]);   /* b16  [32,40) */
+  for (int i = 0; i < 3; i++) put_f64(d + 40 + 8 * i, D64[i]); /* d64  [40,64) */
+  put_u64(d + 64, (uint64_t)-5);                               /* i64  [64,80) */
   put_u64(d + 72, (uint64_t)1 << 40);
-  put_f32(d + 80, 7.0f);                                          /* scalar [80,84) */
+  put_f32(d + 80, 7.0f); /* scalar [80,84) */
 }
 
 /* Header padded with spaces to an odd data start, so every tensor is
  * misaligned in memory and the converters must not assume alignment. */
 static char *valid_header(void) {
-  static const char h[] =
-      "{\"w32\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
-      "\"h16\":{\"shape\":[8],\"dtype\":\"F16\",\"data_offsets\":[16,32]},"
-      "\"__metadata__\":{\"format\":\"pt\",\"note\":\"caf\\u00e9\"},"
-      "\"b16\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[32,40]},"
-      "\"d64\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[40,64],\"extra\":1},"
-      "\"i64\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[64,80]},"
-      "\"empty\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[8,8]},"
-      "\"scalar\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[80,84]}}";
+  static const char h[] = "{\"w32\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+                          "\"h16\":{\"shape\":[8],\"dtype\":\"F16\",\"data_offsets\":[16,32]},"
+                          "\"__metadata__\":{\"format\":\"pt\",\"note\":\"caf\\u00e9\"},"
+                          "\"b16\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[32,40]},"
+                          "\"d64\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[40,64],\"extra\":1},"
+                          "\"i64\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[64,80]},"
+                          "\"empty\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[8,8]},"
+                          "\"scalar\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[80,84]}}";
   size_t n = strlen(h), padded = n;
   while ((8 + padded) % 2 == 0 || padded < n + 3) padded++;
   char *s = malloc(padded + 1);
@@ -207,8 +202,8 @@ static void check_valid_tensors(const StFile *f) {
   CHECK(t->dtype == ST_F16 && t->numel == 8 && t->nbytes == 16);
   CHECK(st_to_f32(t, out) == 0);
   CHECK(same_bits(out[0], 1.0f));
-  CHECK(same_bits(out[1], 5.9604644775390625e-8f));   /* 2^-24, smallest subnormal */
-  CHECK(same_bits(out[2], 6.09755516052246094e-5f));  /* 1023 * 2^-24, largest subnormal */
+  CHECK(same_bits(out[1], 5.9604644775390625e-8f));  /* 2^-24, smallest subnormal */
+  CHECK(same_bits(out[2], 6.09755516052246094e-5f)); /* 1023 * 2^-24, largest subnormal */
   CHECK(isinf(out[3]) && out[3] > 0);
   CHECK(isinf(out[4]) && out[4] < 0);
   CHECK(same_bits(out[5], -0.0f) && !same_bits(out[5], 0.0f));
@@ -284,8 +279,7 @@ static void test_st_valid(void) {
   for (int d = ST_F32; d <= ST_F8_E5M2; d++) {
     char header[200];
     size_t sz = sizes[d];
-    snprintf(header, sizeof header,
-             "{\"t\":{\"dtype\":\"%s\",\"shape\":[2],\"data_offsets\":[0,%zu]}}",
+    snprintf(header, sizeof header, "{\"t\":{\"dtype\":\"%s\",\"shape\":[2],\"data_offsets\":[0,%zu]}}",
              st_dtype_name((StDtype)d), 2 * sz);
     f = expect_st_ok("dtype.safetensors", header, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 2 * sz);
     CHECK(st_dtype_size((StDtype)d) == sz);
@@ -345,36 +339,37 @@ static void expect_st_fail_null_path(void) {
 
 static void test_st_header_errors(void) {
   const char *d = "0123456789abcdef0123456789abcdef";
-  expect_st_fail("json.st", "{\"t\": {\"dtype\": \"F32\",}}", d, 4,
-                 "header: invalid JSON at byte 22: trailing comma");
+  expect_st_fail("json.st", "{\"t\": {\"dtype\": \"F32\",}}", d, 4, "header: invalid JSON at byte 22: trailing comma");
   expect_st_fail("ctl.st", "{\"t\x01\": 1}", d, 0, "header: invalid JSON");
   expect_st_fail("array.st", "[]", d, 0, "header is not a JSON object");
   expect_st_fail("string.st", "\"x\"", d, 0, "header is not a JSON object");
   expect_st_fail("entry.st", "{\"t\": [1, 2]}", d, 0, "tensor 't': entry is not an object");
-  expect_st_fail("nodtype.st", one("\"shape\":[1],\"data_offsets\":[0,4]"), d, 4,
-                 "missing \"dtype\"");
-  expect_st_fail("noshape.st", one("\"dtype\":\"F32\",\"data_offsets\":[0,4]"), d, 4,
-                 "missing \"shape\"");
-  expect_st_fail("nooffs.st", one("\"dtype\":\"F32\",\"shape\":[1]"), d, 4,
-                 "missing \"data_offsets\"");
-  expect_st_fail("twice.st", one("\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[1],"
-                                 "\"data_offsets\":[0,4]"), d, 4,
-                 "key \"dtype\" appears more than once");
+  expect_st_fail("nodtype.st", one("\"shape\":[1],\"data_offsets\":[0,4]"), d, 4, "missing \"dtype\"");
+  expect_st_fail("noshape.st", one("\"dtype\":\"F32\",\"data_offsets\":[0,4]"), d, 4, "missing \"shape\"");
+  expect_st_fail("nooffs.st", one("\"dtype\":\"F32\",\"shape\":[1]"), d, 4, "missing \"data_offsets\"");
+  expect_st_fail("twice.st",
+                 one("\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[1],"
+                     "\"data_offsets\":[0,4]"),
+                 d, 4, "key \"dtype\" appears more than once");
   expect_st_fail("dtypeint.st", one("\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]"), d, 4,
                  "\"dtype\" must be a string");
   expect_st_fail("dtype.st", one("\"dtype\":\"F17\",\"shape\":[1],\"data_offsets\":[0,4]"), d, 4,
                  "unknown dtype \"F17\"");
-  expect_st_fail("dtypecase.st", one("\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]"), d,
-                 4, "unknown dtype \"f32\"");
-  expect_st_fail("dtypenul.st", one("\"dtype\":\"F32\\u0000x\",\"shape\":[1],"
-                                    "\"data_offsets\":[0,4]"), d, 4, "unknown dtype");
+  expect_st_fail("dtypecase.st", one("\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]"), d, 4,
+                 "unknown dtype \"f32\"");
+  expect_st_fail("dtypenul.st",
+                 one("\"dtype\":\"F32\\u0000x\",\"shape\":[1],"
+                     "\"data_offsets\":[0,4]"),
+                 d, 4, "unknown dtype");
   expect_st_fail("meta.st", "{\"__metadata__\": [\"a\"]}", d, 0, "\"__metadata__\" must be an object");
   expect_st_fail("metaval.st", "{\"__metadata__\": {\"a\": 1}}", d, 0,
                  "\"__metadata__\" value for \"a\" is not a string");
   expect_st_fail("meta2.st", "{\"__metadata__\": {}, \"__metadata__\": {}}", d, 0,
                  "\"__metadata__\" appears more than once");
-  expect_st_fail("keynul.st", "{\"conv_stem.weight\\u0000x\": {\"dtype\":\"F32\",\"shape\":[1],"
-                 "\"data_offsets\":[0,4]}}", d, 4, "object key holds \\u0000");
+  expect_st_fail("keynul.st",
+                 "{\"conv_stem.weight\\u0000x\": {\"dtype\":\"F32\",\"shape\":[1],"
+                 "\"data_offsets\":[0,4]}}",
+                 d, 4, "object key holds \\u0000");
   expect_st_fail("spaces.st", "   \n ", d, 0, "header is not a JSON object (it starts with nothing but spaces)");
 }
 
@@ -382,53 +377,59 @@ static void test_st_shape_errors(void) {
   const char *d = "0123456789abcdef0123456789abcdef";
   expect_st_fail("shapeobj.st", one("\"dtype\":\"F32\",\"shape\":{},\"data_offsets\":[0,4]"), d, 4,
                  "\"shape\" must be an array of integers");
-  expect_st_fail("shapefl.st", one("\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]"), d,
-                 4, "\"shape\" must be an array of integers");
-  expect_st_fail("shapestr.st", one("\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]"),
-                 d, 4, "\"shape\" must be an array of integers");
-  expect_st_fail("shapebig.st", one("\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
-                                    "\"data_offsets\":[0,4]"), d, 4,
+  expect_st_fail("shapefl.st", one("\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]"), d, 4,
                  "\"shape\" must be an array of integers");
-  expect_st_fail("shapeneg.st", one("\"dtype\":\"F32\",\"shape\":[2,-1],\"data_offsets\":[0,4]"),
-                 d, 4, "shape has a negative dimension (-1)");
-  expect_st_fail("shape9.st", one("\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],"
-                                  "\"data_offsets\":[0,1]"), d, 1,
-                 "shape has 9 dimensions, more than the limit of 8");
-  expect_st_fail("numel.st", one("\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],"
-                                 "\"data_offsets\":[0,1]"), d, 1, "element count overflows");
+  expect_st_fail("shapestr.st", one("\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]"), d, 4,
+                 "\"shape\" must be an array of integers");
+  expect_st_fail("shapebig.st",
+                 one("\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
+                     "\"data_offsets\":[0,4]"),
+                 d, 4, "\"shape\" must be an array of integers");
+  expect_st_fail("shapeneg.st", one("\"dtype\":\"F32\",\"shape\":[2,-1],\"data_offsets\":[0,4]"), d, 4,
+                 "shape has a negative dimension (-1)");
+  expect_st_fail("shape9.st",
+                 one("\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],"
+                     "\"data_offsets\":[0,1]"),
+                 d, 1, "shape has 9 dimensions, more than the limit of 8");
+  expect_st_fail("numel.st",
+                 one("\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],"
+                     "\"data_offsets\":[0,1]"),
+                 d, 1, "element count overflows");
   /* numel fits in 64 bits but numel * 4 bytes does not. */
-  expect_st_fail("bytes.st", one("\"dtype\":\"F32\",\"shape\":[4611686018427387904],"
-                                 "\"data_offsets\":[0,4]"), d, 4, "does not match");
-  expect_st_fail("size.st", one("\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]"), d,
-                 20, "shape [2, 3] of F32 needs 6 x 4 bytes, which does not match the "
-                     "data_offsets length 20");
-  expect_st_fail("size0.st", one("\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,4]"), d, 4,
-                 "does not match");
+  expect_st_fail("bytes.st",
+                 one("\"dtype\":\"F32\",\"shape\":[4611686018427387904],"
+                     "\"data_offsets\":[0,4]"),
+                 d, 4, "does not match");
+  expect_st_fail("size.st", one("\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]"), d, 20,
+                 "shape [2, 3] of F32 needs 6 x 4 bytes, which does not match the "
+                 "data_offsets length 20");
+  expect_st_fail("size0.st", one("\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,4]"), d, 4, "does not match");
 }
 
 static void test_st_offset_errors(void) {
   const char *d = "0123456789abcdef0123456789abcdef";
   expect_st_fail("offs1.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]"), d, 4,
                  "data_offsets must be two non-negative integers");
-  expect_st_fail("offs3.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]"), d,
-                 8, "data_offsets must be two non-negative integers");
-  expect_st_fail("offsneg.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]"), d,
-                 4, "data_offsets must be two non-negative integers");
-  expect_st_fail("offsfl.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]"), d,
-                 4, "data_offsets must be two non-negative integers");
+  expect_st_fail("offs3.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]"), d, 8,
+                 "data_offsets must be two non-negative integers");
+  expect_st_fail("offsneg.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]"), d, 4,
+                 "data_offsets must be two non-negative integers");
+  expect_st_fail("offsfl.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]"), d, 4,
+                 "data_offsets must be two non-negative integers");
   expect_st_fail("offsobj.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":{}"), d, 4,
                  "data_offsets must be two non-negative integers");
-  expect_st_fail("range.st", one("\"dtype\":\"F32\",\"shape\":[100],\"data_offsets\":[0,400]"), d,
-                 16, "data_offsets [0, 400] reach beyond the data buffer (16 bytes;");
-  expect_st_fail("range2.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":"
-                                  "[9223372036854775800,9223372036854775804]"), d, 16,
-                 "reach beyond the data buffer");
+  expect_st_fail("range.st", one("\"dtype\":\"F32\",\"shape\":[100],\"data_offsets\":[0,400]"), d, 16,
+                 "data_offsets [0, 400] reach beyond the data buffer (16 bytes;");
+  expect_st_fail("range2.st",
+                 one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":"
+                     "[9223372036854775800,9223372036854775804]"),
+                 d, 16, "reach beyond the data buffer");
   expect_st_fail("order.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]"), d, 16,
                  "end offset 4 is before begin offset 8");
   expect_st_fail("align.st", one("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]"), d, 8,
                  "begin offset 2 is not a multiple of the F32 element size (4)");
-  expect_st_fail("align64.st", one("\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[4,12]"), d,
-                 16, "not a multiple of the F64 element size (8)");
+  expect_st_fail("align64.st", one("\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[4,12]"), d, 16,
+                 "not a multiple of the F64 element size (8)");
   expect_st_fail("overlap.st",
                  "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
@@ -483,8 +484,8 @@ static void test_st_truncation(void) {
 /* Cross-check an accepted file against an independent reading of its
  * header: each tensor's bytes are exactly data[begin, end) of the original
  * data buffer, which also proves the pointer lies inside the file. */
-static void check_against_header(const StFile *f, const uint8_t *header, size_t hl,
-                                 const uint8_t *data, size_t data_len) {
+static void check_against_header(const StFile *f, const uint8_t *header, size_t hl, const uint8_t *data,
+                                 size_t data_len) {
   JsonDoc *doc = json_parse((const char *)header, hl, NULL, 0);
   CHECK(doc != NULL);
   if (!doc) return;
@@ -497,8 +498,7 @@ static void check_against_header(const StFile *f, const uint8_t *header, size_t 
     uint64_t bi = (uint64_t)b->integer, ei = (uint64_t)e->integer;
     CHECK(bi <= ei && ei <= data_len && t->nbytes == ei - bi);
     CHECK((uint64_t)t->numel * st_dtype_size(t->dtype) == t->nbytes);
-    if (ei <= data_len && t->nbytes == ei - bi)
-      CHECK(t->nbytes == 0 || memcmp(t->data, data + bi, t->nbytes) == 0);
+    if (ei <= data_len && t->nbytes == ei - bi) CHECK(t->nbytes == 0 || memcmp(t->data, data + bi, t->nbytes) == 0);
     CHECK(st_find(f, t->name) == t);
     float tmp[64];
     if (t->numel <= 64) (void)st_to_f32(t, tmp);
@@ -556,8 +556,7 @@ static int make_temp_dir(void) {
 
 /* Leaves the directory in place (with its files) if something failed. */
 static void remove_temp_dir(void) {
-  static const char *leftovers[] = {"empty.safetensors", "five.safetensors",
-                                    "beyond.safetensors", "huge.safetensors"};
+  static const char *leftovers[] = {"empty.safetensors", "five.safetensors", "beyond.safetensors", "huge.safetensors"};
   char path[4200];
   for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
     path_in_dir(path, sizeof path, leftovers[i]);

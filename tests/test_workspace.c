@@ -52,8 +52,8 @@ static void test_lazy(void) {
   printf("B0, 16 images: %.1f MB planned, %.1f MB resident after creation\n", planned / 1048576.0,
          (after - before) / 1024.0);
   if (!UNDER_ASAN && before > 0)
-    CHECK(after - before < 8 * 1024, "creating the workspace made %ld KiB resident (planned %zu bytes)",
-          after - before, planned);
+    CHECK(after - before < 8 * 1024, "creating the workspace made %ld KiB resident (planned %zu bytes)", after - before,
+          planned);
   /* Used at batch 1 and 3, it still computes. */
   const EffnetInfo *info = effnet_model_info(m);
   size_t img = (size_t)3 * info->input_size * info->input_size;
@@ -137,8 +137,8 @@ static void test_thread_count_invariance(int variant, int size, EffnetIsa isa) {
     memset(y, 0, (size_t)n * classes * sizeof *y);
     logits_on(m, runs[r][0], runs[r][1], x, n, y);
     CHECK(memcmp(y, ref, (size_t)n * classes * sizeof *y) == 0,
-          "B%d at %d px, %s: logits on %d of %d threads differ from 1 thread's (first: %.9g vs %.9g)", variant,
-          size, effnet_isa_name(isa), runs[r][1], runs[r][0], (double)y[0], (double)ref[0]);
+          "B%d at %d px, %s: logits on %d of %d threads differ from 1 thread's (first: %.9g vs %.9g)", variant, size,
+          effnet_isa_name(isa), runs[r][1], runs[r][0], (double)y[0], (double)ref[0]);
   }
   printf("  B%d at %d px, %s: same logits on 1-5 threads\n", variant, size, effnet_isa_name(isa));
   free(x);
@@ -154,8 +154,8 @@ int main(void) {
     test_thread_count_invariance(0, 128, isas[i]);
     test_thread_count_invariance(4, 160, isas[i]);
   }
-  expect_refused(0, 2048, 4096, 2);  /* ~1.9 TB */
-  expect_refused(7, 2048, 256, 2);   /* ~240 GB */
+  expect_refused(0, 2048, 4096, 2); /* ~1.9 TB */
+  expect_refused(7, 2048, 256, 2);  /* ~240 GB */
   if (failures) {
     fprintf(stderr, "test_workspace: %d of %d checks failed\n", failures, checks);
     return 1;

@@ -41,11 +41,14 @@
 #endif
 
 /* Exit statuses. */
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum
+{ EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-typedef enum { FORMAT_JSONL, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
+typedef enum
+{ FORMAT_JSONL, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
 
-typedef struct {
+typedef struct
+{
   gchar *weights;               /* NULL: the element's own default */
   gchar *variant;               /* NULL: the element's default (auto) */
   guint top_k;
@@ -58,14 +61,16 @@ typedef struct {
 } Options;
 
 /* Per-label statistics of the top-1 results over one input. */
-typedef struct {
+typedef struct
+{
   char *label;
   guint count;
   double score_sum;
 } LabelStat;
 
 /* What the streaming thread and the main thread share for one input. */
-typedef struct {
+typedef struct
+{
   const Options *opt;
   const char *input;            /* as given on the command line */
   FILE *out;
@@ -80,7 +85,8 @@ typedef struct {
   int write_errno;
 } Run;
 
-static void G_GNUC_PRINTF (1, 2)
+static void
+G_GNUC_PRINTF (1, 2)
 usage_error (const char *fmt, ...)
 {
   va_list ap;
@@ -113,7 +119,8 @@ parse_uint (const char *s, guint lo, guint hi, guint * out)
 }
 
 static gboolean
-on_weights (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_weights (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   if (!*value)
     return BAD_VALUE (error, "--weights needs a file or folder name");
@@ -123,34 +130,41 @@ on_weights (const gchar * name, const gchar * value, gpointer data, GError ** er
 }
 
 static gboolean
-on_variant (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_variant (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   if (!(strcmp (value, "auto") == 0 || (strlen (value) == 2 && (value[0] == 'b'
                   || value[0] == 'B') && value[1] >= '0' && value[1] <= '7')))
-    return BAD_VALUE (error, "--variant must be auto or one of b0..b7, not '%s'", value);
+    return BAD_VALUE (error,
+        "--variant must be auto or one of b0..b7, not '%s'", value);
   g_free (((Options *) data)->variant);
   ((Options *) data)->variant = g_strdup (value);
   return TRUE;
 }
 
 static gboolean
-on_top_k (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_top_k (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   if (!parse_uint (value, 1, 1000, &((Options *) data)->top_k))
-    return BAD_VALUE (error, "--top-k must be an integer from 1 to 1000, not '%s'", value);
+    return BAD_VALUE (error,
+        "--top-k must be an integer from 1 to 1000, not '%s'", value);
   return TRUE;
 }
 
 static gboolean
-on_interval (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_interval (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   if (!parse_uint (value, 1, G_MAXUINT, &((Options *) data)->interval))
-    return BAD_VALUE (error, "--interval must be a positive integer, not '%s'", value);
+    return BAD_VALUE (error, "--interval must be a positive integer, not '%s'",
+        value);
   return TRUE;
 }
 
 static gboolean
-on_format (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_format (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   Options *opt = data;
   if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
@@ -160,12 +174,14 @@ on_format (const gchar * name, const gchar * value, gpointer data, GError ** err
   else if (strcmp (value, "text") == 0)
     opt->format = FORMAT_TEXT;
   else
-    return BAD_VALUE (error, "--format must be jsonl, csv or text, not '%s'", value);
+    return BAD_VALUE (error, "--format must be jsonl, csv or text, not '%s'",
+        value);
   return TRUE;
 }
 
 static gboolean
-on_output (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_output (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   if (!*value)
     return BAD_VALUE (error, "--output needs a file name");
@@ -179,7 +195,8 @@ on_output (const gchar * name, const gchar * value, gpointer data, GError ** err
 static GOptionContext *option_context;
 
 static gboolean
-on_help (const gchar * name, const gchar * value, gpointer data, GError ** error)
+on_help (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
 {
   gchar *help = g_option_context_get_help (option_context, TRUE, NULL);
   fputs (help, stdout);
@@ -192,17 +209,24 @@ on_help (const gchar * name, const gchar * value, gpointer data, GError ** error
 
 static const GOptionEntry option_entries[] = {
   VALUE_OPTION ("weights", 0, on_weights,
-      ".safetensors file, or folder holding model.safetensors + config.json", "W"),
-  VALUE_OPTION ("variant", 0, on_variant, "auto (default) or b0..b7; must match the weights", "bN"),
-  VALUE_OPTION ("top-k", 0, on_top_k, "classes per record, 1..1000 (default 5)", "K"),
-  VALUE_OPTION ("interval", 0, on_interval, "classify every Nth frame (default 1: every frame)",
+      ".safetensors file, or folder holding model.safetensors + config.json",
+      "W"),
+  VALUE_OPTION ("variant", 0, on_variant,
+      "auto (default) or b0..b7; must match the weights", "bN"),
+  VALUE_OPTION ("top-k", 0, on_top_k, "classes per record, 1..1000 (default 5)",
+      "K"),
+  VALUE_OPTION ("interval", 0, on_interval,
+      "classify every Nth frame (default 1: every frame)",
       "N"),
   VALUE_OPTION ("format", 0, on_format,
       "jsonl (default), csv, or text (a line per frame for people)", "F"),
-  VALUE_OPTION ("output", 'o', on_output, "write the records to FILE instead of stdout", "FILE"),
+  VALUE_OPTION ("output", 'o', on_output,
+      "write the records to FILE instead of stdout", "FILE"),
   /* arg_data is set in parse_options */
-  {"quiet", 'q', 0, G_OPTION_ARG_NONE, NULL, "no progress bar and no summary on stderr", NULL},
-  {"help", 'h', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_help, "this help", NULL},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, NULL,
+      "no progress bar and no summary on stderr", NULL},
+  {"help", 'h', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) on_help,
+      "this help", NULL},
   {NULL}
 };
 
@@ -213,8 +237,9 @@ option_long_name (const char *arg)
 {
   const GOptionEntry *e;
   for (e = option_entries; e->long_name; e++)
-    if ((arg[0] == '-' && arg[1] == '-' && strcmp (arg + 2, e->long_name) == 0) ||
-        (arg[0] == '-' && arg[1] != '-' && e->short_name && arg[strlen (arg) - 1] == e->short_name))
+    if ((arg[0] == '-' && arg[1] == '-' && strcmp (arg + 2, e->long_name) == 0)
+        || (arg[0] == '-' && arg[1] != '-' && e->short_name
+            && arg[strlen (arg) - 1] == e->short_name))
       return e->long_name;
   return NULL;
 }
@@ -241,7 +266,8 @@ parse_options (int argc, char **argv, Options * opt)
 
   ctx = option_context = g_option_context_new ("INPUT...");
   g_option_context_set_help_enabled (ctx, FALSE);
-  g_option_context_set_summary (ctx, "Classify images and videos with the efficientnet GStreamer "
+  g_option_context_set_summary (ctx,
+      "Classify images and videos with the efficientnet GStreamer "
       "element; one record per classified frame.");
   g_option_context_set_description (ctx,
       "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
@@ -258,7 +284,8 @@ parse_options (int argc, char **argv, Options * opt)
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     /* GOption's own error (not a callback's): an option that takes a value ends the command
      * line. */
-    if (!g_error_matches (err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED) && option_long_name (last))
+    if (!g_error_matches (err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED)
+        && option_long_name (last))
       usage_error ("option --%s needs a value", option_long_name (last));
     usage_error ("%s", err->message);
   }
@@ -350,14 +377,17 @@ append_seconds (GString * g, GstClockTime t, const char *empty)
     g_string_append (g, empty);
     return;
   }
-  g_snprintf (frac, sizeof frac, "%09" G_GUINT64_FORMAT, (guint64) (t % GST_SECOND));
+  g_snprintf (frac, sizeof frac, "%09" G_GUINT64_FORMAT,
+      (guint64) (t % GST_SECOND));
   for (end = 9; end > 1 && frac[end - 1] == '0'; end--);
   frac[end] = '\0';
-  g_string_append_printf (g, "%" G_GUINT64_FORMAT ".%s", (guint64) (t / GST_SECOND), frac);
+  g_string_append_printf (g, "%" G_GUINT64_FORMAT ".%s",
+      (guint64) (t / GST_SECOND), frac);
 }
 
 /* One classified frame, as read from the meta. */
-typedef struct {
+typedef struct
+{
   guint64 frame;
   GstClockTime pts;
   guint n;
@@ -431,13 +461,15 @@ format_record (const Run * r, const Record * rec, GString * g)
   guint i;
 
   if (r->opt->format == FORMAT_TEXT) {
-    g_string_append_printf (g, "%s  frame %4" G_GUINT64_FORMAT "  ", r->input, rec->frame);
+    g_string_append_printf (g, "%s  frame %4" G_GUINT64_FORMAT "  ", r->input,
+        rec->frame);
     if (GST_CLOCK_TIME_IS_VALID (rec->pts))
       g_string_append_printf (g, "%7.2f s ", (double) rec->pts / GST_SECOND);
     else
       g_string_append (g, "      - s ");
     for (i = 0; i < rec->n; i++)
-      g_string_append_printf (g, "%s %s %.3f", i ? "," : "", rec->labels[i], rec->scores[i]);
+      g_string_append_printf (g, "%s %s %.3f", i ? "," : "", rec->labels[i],
+          rec->scores[i]);
     g_string_append_c (g, '\n');
     return;
   }
@@ -489,10 +521,15 @@ static gchar *
 write_error_text (const Options * opt, int errnum)
 {
   if (errnum == EPIPE)
-    return g_strdup ("standard output was closed by its reader (for example `| head`); stopped "
+    return
+        g_strdup
+        ("standard output was closed by its reader (for example `| head`); stopped "
         "there, every record written is complete");
-  return g_strdup_printf ("cannot write the records to %s: %s; stopped there, every record "
-      "written is complete", opt->output ? opt->output : "standard output", g_strerror (errnum));
+  return
+      g_strdup_printf
+      ("cannot write the records to %s: %s; stopped there, every record "
+      "written is complete", opt->output ? opt->output : "standard output",
+      g_strerror (errnum));
 }
 
 /* ---- the pipeline ---- */
@@ -596,7 +633,8 @@ on_pad_added (GstElement * decodebin, GstPad * pad, gpointer user_data)
   if (g_strcmp0 (type, "video/x-raw") == 0) {
     take = !r->video_linked;
     r->video_linked = TRUE;
-  } else if (type && (g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "image/"))
+  } else if (type && (g_str_has_prefix (type, "video/")
+          || g_str_has_prefix (type, "image/"))
       && !r->undecodable_video) {
     /* Exposed undecoded (expose-all-streams): no decoder for it. */
     r->undecodable_video = gst_pb_utils_get_codec_description (caps);
@@ -653,7 +691,8 @@ print_error (const char *input, const char *text)
 {
   gchar *t = g_strstrip (g_strdup (text));
   size_t len = strlen (t);
-  gboolean stop = len > 0 && (t[len - 1] == '.' || t[len - 1] == '!' || t[len - 1] == '?');
+  gboolean stop = len > 0 && (t[len - 1] == '.' || t[len - 1] == '!'
+      || t[len - 1] == '?');
   /* One line: GStreamer messages rarely, but possibly, hold newlines. */
   g_strdelimit (t, "\r\n", ' ');
   if (input)
@@ -670,7 +709,8 @@ report_gst_error (const Run * r, GstMessage * msg, const char *missing)
 {
   GError *err = NULL;
   gchar *dbg = NULL, *text;
-  const char *src = GST_MESSAGE_SRC (msg) ? GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)) : "";
+  const char *src =
+      GST_MESSAGE_SRC (msg) ? GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)) : "";
 
   gst_message_parse_error (msg, &err, &dbg);
   if (GST_MESSAGE_SRC (msg) && GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)) &&
@@ -679,12 +719,15 @@ report_gst_error (const Run * r, GstMessage * msg, const char *missing)
     print_error (NULL, err->message);
   } else if (r->undecodable_video || missing) {
     text = r->undecodable_video ?
-        g_strdup_printf ("no decoder for %s is installed", r->undecodable_video) :
-        g_strdup_printf ("needs a GStreamer plugin that is not installed (%s)", missing);
+        g_strdup_printf ("no decoder for %s is installed",
+        r->undecodable_video) :
+        g_strdup_printf ("needs a GStreamer plugin that is not installed (%s)",
+        missing);
     print_error (r->input, text);
     g_free (text);
-  } else if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND) ||
-      g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE)) {
+  } else if (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_TYPE_NOT_FOUND)
+      || g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE)) {
     /* "Could not determine type of stream.", "This appears to be a text file." */
     gchar *why = g_strstrip (g_strdup (err->message));
     size_t len = strlen (why);
@@ -692,11 +735,14 @@ report_gst_error (const Run * r, GstMessage * msg, const char *missing)
       why[len - 1] = '\0';
     if (why[0] && g_ascii_isupper (why[0]) && !g_ascii_isupper (why[1]))
       why[0] = g_ascii_tolower (why[0]);
-    text = g_strdup_printf ("not an image or video that GStreamer can read (%s)", why);
+    text =
+        g_strdup_printf ("not an image or video that GStreamer can read (%s)",
+        why);
     print_error (r->input, text);
     g_free (text);
     g_free (why);
-  } else if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND)) {
+  } else if (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_CODEC_NOT_FOUND)) {
     print_error (r->input, "no decoder for its format is installed");
   } else {
     print_error (r->input, err->message);
@@ -713,9 +759,11 @@ report_gst_error (const Run * r, GstMessage * msg, const char *missing)
  * stream error" from whoever noticed the flow stop). Missing-plugin messages seen on the way are
  * added to *MISSING. */
 static void
-report_errors (const Run * r, GstBus * bus, GstMessage * first, gchar ** missing)
+report_errors (const Run * r, GstBus * bus, GstMessage * first,
+    gchar ** missing)
 {
-  GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
+  GPtrArray *errors =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
   GstMessage *msg, *best = NULL;
   int best_rank = -1;
   guint i;
@@ -737,7 +785,9 @@ report_errors (const Run * r, GstBus * bus, GstMessage * first, gchar ** missing
     GError *err = NULL;
     int rank;
     gst_message_parse_error (m, &err, NULL);
-    if (GST_MESSAGE_SRC (m) && g_strcmp0 (GST_OBJECT_NAME (GST_MESSAGE_SRC (m)), "efficientnet") == 0)
+    if (GST_MESSAGE_SRC (m)
+        && g_strcmp0 (GST_OBJECT_NAME (GST_MESSAGE_SRC (m)),
+            "efficientnet") == 0)
       rank = 3;
     else if (err->domain == GST_RESOURCE_ERROR)
       rank = 2;
@@ -781,7 +831,8 @@ print_summary (const Run * r)
 
   g_ptr_array_sort (all, stat_cmp);
   fprintf (stderr, "%s: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
-      " classified; most frequent top-1 labels:\n", r->input, r->buffers, r->records);
+      " classified; most frequent top-1 labels:\n", r->input, r->buffers,
+      r->records);
   for (i = 0; i < all->len && i < 5; i++) {
     const LabelStat *st = g_ptr_array_index (all, i);
     fprintf (stderr, "  %6u frame%s  mean score %.4f  %s\n", st->count,
@@ -795,7 +846,8 @@ format_clock (char *buf, size_t n, gint64 t)
 {
   guint64 s = (guint64) (t / GST_SECOND);
   if (s >= 3600)
-    g_snprintf (buf, n, "%u:%02u:%02u", (guint) (s / 3600), (guint) (s / 60 % 60), (guint) (s % 60));
+    g_snprintf (buf, n, "%u:%02u:%02u", (guint) (s / 3600),
+        (guint) (s / 60 % 60), (guint) (s % 60));
   else
     g_snprintf (buf, n, "%u:%02u", (guint) (s / 60), (guint) (s % 60));
 }
@@ -812,10 +864,12 @@ print_progress (Run * r)
   frames = r->buffers;
   g_mutex_unlock (&r->lock);
 
-  if (!gst_element_query_position (r->pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
+  if (!gst_element_query_position (r->pipeline, GST_FORMAT_TIME, &pos)
+      || pos < 0)
     return;
   format_clock (p, sizeof p, pos);
-  if (gst_element_query_duration (r->pipeline, GST_FORMAT_TIME, &dur) && dur > 0) {
+  if (gst_element_query_duration (r->pipeline, GST_FORMAT_TIME, &dur)
+      && dur > 0) {
     char bar[31];
     double frac = CLAMP ((double) pos / (double) dur, 0.0, 1.0);
     int full = (int) (frac * 30 + 0.5), i;
@@ -823,10 +877,12 @@ print_progress (Run * r)
       bar[i] = i < full ? '#' : '.';
     bar[30] = '\0';
     format_clock (d, sizeof d, dur);
-    fprintf (stderr, "\r\033[K%s [%s] %3d%%  %s / %s  %" G_GUINT64_FORMAT " frames",
+    fprintf (stderr,
+        "\r\033[K%s [%s] %3d%%  %s / %s  %" G_GUINT64_FORMAT " frames",
         r->input, bar, (int) (frac * 100), p, d, frames);
   } else {
-    fprintf (stderr, "\r\033[K%s  %s  %" G_GUINT64_FORMAT " frames", r->input, p, frames);
+    fprintf (stderr, "\r\033[K%s  %s  %" G_GUINT64_FORMAT " frames", r->input,
+        p, frames);
   }
   fflush (stderr);
 }
@@ -911,7 +967,8 @@ classify_input (const Options * opt, const char *input, FILE * out)
   }
   gst_bin_add_many (GST_BIN (r.pipeline), src, r.convert, net, sink, NULL);
   if (!gst_element_link_many (r.convert, net, sink, NULL)) {
-    print_error (NULL, "could not link videoconvert to the efficientnet element");
+    print_error (NULL,
+        "could not link videoconvert to the efficientnet element");
     goto cleanup;
   }
 
@@ -938,7 +995,8 @@ classify_input (const Options * opt, const char *input, FILE * out)
   gst_object_unref (pad);
 
   bus = gst_element_get_bus (r.pipeline);
-  if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (r.pipeline,
+          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     /* The error message says why (the element could not start, no URI handler, ...). */
     report_errors (&r, bus, NULL, &missing);
     goto cleanup;
@@ -946,7 +1004,8 @@ classify_input (const Options * opt, const char *input, FILE * out)
 
   while (!done) {
     GstMessage *msg = gst_bus_timed_pop_filtered (bus, 250 * GST_MSECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT | GST_MESSAGE_APPLICATION);
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
+        GST_MESSAGE_APPLICATION);
     if (!msg) {
       if (show_progress) {
         print_progress (&r);
@@ -981,8 +1040,11 @@ classify_input (const Options * opt, const char *input, FILE * out)
         } else if (gst_structure_has_name (s, "effnet-classify-no-video")) {
           if (r.undecodable_video || missing) {
             gchar *t = r.undecodable_video ?
-                g_strdup_printf ("no decoder for %s is installed", r.undecodable_video) :
-                g_strdup_printf ("needs a GStreamer plugin that is not installed (%s)", missing);
+                g_strdup_printf ("no decoder for %s is installed",
+                r.undecodable_video) :
+                g_strdup_printf
+                ("needs a GStreamer plugin that is not installed (%s)",
+                missing);
             print_error (input, t);
             g_free (t);
           } else {
@@ -1087,7 +1149,8 @@ hold_model (const Options * opt)
     g_free (v);
   }
   gst_bin_add (GST_BIN (pipeline), net);
-  if (gst_element_set_state (pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (pipeline,
+          GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
     gst_element_set_state (pipeline, GST_STATE_NULL);
     gst_object_unref (pipeline);
     return NULL;
@@ -1114,7 +1177,8 @@ main (int argc, char **argv)
   signal (SIGXFSZ, SIG_IGN);
 
   if (!gst_init_check (NULL, NULL, &err)) {
-    print_error (NULL, err ? err->message : "GStreamer could not be initialized");
+    print_error (NULL,
+        err ? err->message : "GStreamer could not be initialized");
     g_clear_error (&err);
     return EXIT_RUNTIME;
   }
@@ -1123,14 +1187,16 @@ main (int argc, char **argv)
     goto done;
   }
   if (opt.output && !(out = fopen (opt.output, "w"))) {
-    gchar *t = g_strdup_printf ("cannot open %s for writing: %s", opt.output, g_strerror (errno));
+    gchar *t = g_strdup_printf ("cannot open %s for writing: %s", opt.output,
+        g_strerror (errno));
     print_error (NULL, t);
     g_free (t);
     status = EXIT_RUNTIME;
     goto done;
   }
   if (opt.format == FORMAT_CSV) {
-    GString *h = g_string_new ("input,frame,timestamp,rank,label,class_id,score\n");
+    GString *h =
+        g_string_new ("input,frame,timestamp,rank,label,class_id,score\n");
     gboolean w = write_all (out, h);
     g_string_free (h, TRUE);
     if (!w) {
@@ -1153,7 +1219,8 @@ main (int argc, char **argv)
   }
 
   if (out != stdout && fclose (out) != 0 && status == 0) {
-    gchar *t = g_strdup_printf ("cannot write the records to %s: %s", opt.output,
+    gchar *t =
+        g_strdup_printf ("cannot write the records to %s: %s", opt.output,
         g_strerror (errno));
     print_error (NULL, t);
     g_free (t);

@@ -52,10 +52,10 @@ typedef struct {
   int threads, top_k, batch, runs;
   /* pictures and the frame path */
   const char *image, *raw, *out;
-  int format, width, height;       /* --raw */
+  int format, width, height; /* --raw */
   EffnetMatrix matrix;
   int full_range, chroma_site;
-  int fit, filter, input_size, unnormalized;   /* -1 / 0: from the weights */
+  int fit, filter, input_size, unnormalized; /* -1 / 0: from the weights */
   float crop_pct, mean[3], std[3];
   int have_mean, have_std;
   EffnetRect *rois;
@@ -71,11 +71,11 @@ static int usage_error(const char *fmt, const char *what) {
 }
 
 static int known_option(const char *k) {
-  static const char *const opts[] = {"--weights", "--input", "--logits-out", "--variant", "--padding",
-                                     "--bn-eps", "--isa", "--threads", "--top-k", "--batch", "--runs",
-                                     "--image", "--raw", "--format", "--size", "--matrix", "--range",
-                                     "--chroma-site", "--fit", "--filter", "--crop-pct", "--mean", "--std",
-                                     "--roi", "--input-size", "--out"};
+  static const char *const opts[] = {
+      "--weights", "--input",  "--logits-out", "--variant",     "--padding", "--bn-eps", "--isa",
+      "--threads", "--top-k",  "--batch",      "--runs",        "--image",   "--raw",    "--format",
+      "--size",    "--matrix", "--range",      "--chroma-site", "--fit",     "--filter", "--crop-pct",
+      "--mean",    "--std",    "--roi",        "--input-size",  "--out"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     if (!strcmp(k, opts[i])) return 1;
   return 0;
@@ -128,10 +128,16 @@ static int parse_args(int argc, char **argv, Args *a) {
   for (int i = 2; i < argc; i++) {
     const char *k = argv[i];
     if (strncmp(k, "--", 2) != 0) {
-      if (!a->weights) { a->weights = k; continue; }
+      if (!a->weights) {
+        a->weights = k;
+        continue;
+      }
       return usage_error("unexpected argument '%s'", k);
     }
-    if (!strcmp(k, "--unnormalized")) { a->unnormalized = 1; continue; }
+    if (!strcmp(k, "--unnormalized")) {
+      a->unnormalized = 1;
+      continue;
+    }
     if (!known_option(k)) return usage_error("unknown option '%s'", k);
     if (i + 1 >= argc) return usage_error("option %s needs a value", k);
     const char *v = argv[++i];
@@ -171,7 +177,8 @@ static int parse_args(int argc, char **argv, Args *a) {
     else if (!strcmp(k, "--format")) {
       if ((a->format = effnet_format_from_name(v)) < 0)
         return usage_error("--format must be one of rgb bgr rgbx bgrx xrgb xbgr gray8 i420 yv12 nv12 nv21 yuy2 "
-                           "uyvy yvyu, not '%s'", v);
+                           "uyvy yvyu, not '%s'",
+                           v);
     } else if (!strcmp(k, "--size")) {
       int wh[2];
       if (parse_ints(v, wh, 2, 'x') || wh[0] < 1 || wh[1] < 1) return usage_error("--size must be WxH, not '%s'", v);
@@ -220,8 +227,7 @@ static int parse_args(int argc, char **argv, Args *a) {
     }
   }
   if (a->image && a->raw) return usage_error("%s", "give --image or --raw, not both");
-  if (a->raw && (a->format < 0 || a->width < 1))
-    return usage_error("--raw %s needs --format and --size WxH", a->raw);
+  if (a->raw && (a->format < 0 || a->width < 1)) return usage_error("--raw %s needs --format and --size WxH", a->raw);
   if (!a->raw && (a->format >= 0 || a->width > 0))
     return usage_error("%s", "--format and --size describe a --raw frame");
   return 0;
@@ -235,9 +241,10 @@ static EffnetModel *load(const Args *a) {
     int v = a->opt.variant >= 0 ? a->opt.variant : 0;
     int found = effnet_cached_weights(v, cached, sizeof cached);
     if (found != 1) {
-      fprintf(stderr, "effnet: no --weights given and no cached %s weights%s%s (fetch them with "
-              "scripts/fetch_weights.sh %s, or pass --weights)\n", effnet_variant_name(v),
-              found == 0 ? " in " : "", found == 0 ? cached : "", effnet_variant_name(v));
+      fprintf(stderr,
+              "effnet: no --weights given and no cached %s weights%s%s (fetch them with "
+              "scripts/fetch_weights.sh %s, or pass --weights)\n",
+              effnet_variant_name(v), found == 0 ? " in " : "", found == 0 ? cached : "", effnet_variant_name(v));
       return NULL;
     }
     path = cached;
@@ -274,7 +281,11 @@ static void print_top_k(const EffnetInfo *info, const float *logits, int n, int 
   int nc = info->num_classes;
   float *prob = malloc(sizeof(float) * (size_t)nc);
   int *idx = malloc(sizeof(int) * (size_t)(k < nc ? k : nc));
-  if (!prob || !idx) { free(prob); free(idx); return; }
+  if (!prob || !idx) {
+    free(prob);
+    free(idx);
+    return;
+  }
   for (int i = 0; i < n; i++) {
     effnet_softmax(logits + (size_t)i * nc, nc, prob);
     int got = effnet_top_k(prob, nc, k, idx);
@@ -330,8 +341,11 @@ static EffnetPrep *plan_picture(const Args *a, const EffnetInfo *info, const Pic
   EffnetPrep *p = effnet_prep_new(&o, err, sizeof err);
   if (!p || effnet_prep_plan(p, &pic->frame, a->nrois ? a->rois : NULL, a->nrois ? a->nrois : 1, threads, err,
                              sizeof err) != 0) {
-    fprintf(stderr, "effnet: %s%s%s\n", a->image ? a->image : a->raw ? a->raw : "", a->image || a->raw ? ": " : "",
-            err);
+    fprintf(stderr, "effnet: %s%s%s\n",
+            a->image ? a->image
+            : a->raw ? a->raw
+                     : "",
+            a->image || a->raw ? ": " : "", err);
     effnet_prep_free(p);
     return NULL;
   }
@@ -403,8 +417,8 @@ static int cmd_run(const Args *a) {
         snprintf(got + o, sizeof got - o, i ? ", %lld" : "%lld", (long long)shape[i]);
       }
       strncat(got, ")", sizeof got - strlen(got) - 1);
-      fprintf(stderr, "effnet: %s: input has shape %s but EfficientNet-%s takes (N, 3, %d, %d)\n",
-              a->input, got, effnet_variant_name(info->variant), S, S);
+      fprintf(stderr, "effnet: %s: input has shape %s but EfficientNet-%s takes (N, 3, %d, %d)\n", a->input, got,
+              effnet_variant_name(info->variant), S, S);
       goto out;
     }
     n = (int)shape[0];
@@ -499,8 +513,8 @@ static int cmd_bench(const Args *a) {
   double med = t[runs / 2] / B;
   printf("efficientnet-%s %dx%d, batch %d, threads %d, %s kernels, %d runs: median %.3f ms/image "
          "(min %.3f), workspace %.1f MB\n",
-         effnet_variant_name(info->variant), S, S, B, a->threads, effnet_isa_name(info->isa), runs, med,
-         t[0] / B, effnet_workspace_bytes(ws) / 1048576.0);
+         effnet_variant_name(info->variant), S, S, B, a->threads, effnet_isa_name(info->isa), runs, med, t[0] / B,
+         effnet_workspace_bytes(ws) / 1048576.0);
   printf("ms_per_image=%.3f images_per_s=%.1f\n", med, 1000.0 / med);
   rc = 0;
 out:

@@ -20,7 +20,6 @@
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 enum { NPY_ALIGN = 64, NPY_GROWTH_DIGITS = 21 }; /* as in numpy/lib/format.py */
 
-
 static int host_is_little_endian(void) {
   const uint16_t one = 1;
   unsigned char first;
@@ -86,8 +85,7 @@ static int fail(Cursor *c, const char *why) {
 }
 
 static void skip_ws(Cursor *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-    c->p++;
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
 }
 
 static int expect(Cursor *c, char ch, const char *why) {
@@ -158,8 +156,7 @@ static int parse_bool(Cursor *c, int *out) {
 
 static int parse_dim(Cursor *c, int64_t *out) {
   skip_ws(c);
-  if (c->p >= c->end || *c->p < '0' || *c->p > '9')
-    return fail(c, "shape entries must be non-negative integers");
+  if (c->p >= c->end || *c->p < '0' || *c->p > '9') return fail(c, "shape entries must be non-negative integers");
   int64_t v = 0;
   while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
     int d = *c->p++ - '0';
@@ -225,11 +222,17 @@ static int parse_header(const char *text, size_t len, NpyHeader *h, const char *
     skip_ws(&c);
     if (c.p < c.end && *c.p == ',') c.p++;
     else if (c.p < c.end && *c.p == '}') break;
-    else { fail(&c, "expected ',' or '}'"); goto bad; }
+    else {
+      fail(&c, "expected ',' or '}'");
+      goto bad;
+    }
   }
   c.p++; /* '}' */
   skip_ws(&c);
-  if (c.p != c.end) { fail(&c, "unexpected text after the dict"); goto bad; }
+  if (c.p != c.end) {
+    fail(&c, "unexpected text after the dict");
+    goto bad;
+  }
   if (!h->seen_descr || !h->seen_fortran || !h->seen_shape) {
     fail(&c, "a key ('descr', 'fortran_order' or 'shape') is missing");
     goto bad;
@@ -245,19 +248,27 @@ bad:
 static int check_header(const char *path, const NpyHeader *h, char *err, size_t errlen) {
   if (strcmp(h->descr, "<f4") != 0) {
     if (h->descr[0] == '[')
-      set_error(err, errlen, "%s: structured dtype %s is not supported; save a plain float32 "
-              "array (np.float32)", path, h->descr);
+      set_error(err, errlen,
+                "%s: structured dtype %s is not supported; save a plain float32 "
+                "array (np.float32)",
+                path, h->descr);
     else if (strcmp(h->descr, ">f4") == 0)
-      set_error(err, errlen, "%s: big-endian float32 ('>f4') is not supported; "
-              "save the array as little-endian float32 (arr.astype('<f4'))", path);
+      set_error(err, errlen,
+                "%s: big-endian float32 ('>f4') is not supported; "
+                "save the array as little-endian float32 (arr.astype('<f4'))",
+                path);
     else
-      set_error(err, errlen, "%s: dtype '%s' is not supported; save the array as float32 "
-              "(np.float32)", path, h->descr);
+      set_error(err, errlen,
+                "%s: dtype '%s' is not supported; save the array as float32 "
+                "(np.float32)",
+                path, h->descr);
     return -1;
   }
   if (h->fortran_order) {
-    set_error(err, errlen, "%s: fortran_order is True (column-major data) which is not "
-            "supported; save a C-ordered array (np.ascontiguousarray)", path);
+    set_error(err, errlen,
+              "%s: fortran_order is True (column-major data) which is not "
+              "supported; save a C-ordered array (np.ascontiguousarray)",
+              path);
     return -1;
   }
   return 0;
@@ -265,8 +276,8 @@ static int check_header(const char *path, const NpyHeader *h, char *err, size_t 
 
 /* Reads the preamble and header; leaves f at the start of the data.
  * *data_bytes receives how many bytes follow the header. */
-static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *h,
-                       int64_t *data_bytes, char *err, size_t errlen) {
+static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *h, int64_t *data_bytes, char *err,
+                       size_t errlen) {
   unsigned char pre[12];
   size_t got = fread(pre, 1, 10, f);
   if (ferror(f)) {
@@ -279,8 +290,10 @@ static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *
   }
   int major = pre[6], minor = pre[7];
   if ((major != 1 && major != 2 && major != 3) || minor != 0) {
-    set_error(err, errlen, "%s: .npy format version %d.%d is not supported (only 1.0, 2.0 "
-            "and 3.0)", path, major, minor);
+    set_error(err, errlen,
+              "%s: .npy format version %d.%d is not supported (only 1.0, 2.0 "
+              "and 3.0)",
+              path, major, minor);
     return -1;
   }
   int64_t prelen = major == 1 ? 10 : 12;
@@ -293,13 +306,15 @@ static int read_header(FILE *f, const char *path, int64_t file_size, NpyHeader *
   /* numpy writes headers of a few hundred bytes (it warns past 10 KB); a cap
    * also keeps hlen + 1 from wrapping a 32-bit length to 0. */
   if (hlen > NPY_MAX_HEADER_BYTES) {
-    set_error(err, errlen, "%s: .npy header length %lu is over the %u-byte limit (not an array this tool writes or "
-              "reads)", path, (unsigned long)hlen, (unsigned)NPY_MAX_HEADER_BYTES);
+    set_error(err, errlen,
+              "%s: .npy header length %lu is over the %u-byte limit (not an array this tool writes or "
+              "reads)",
+              path, (unsigned long)hlen, (unsigned)NPY_MAX_HEADER_BYTES);
     return -1;
   }
   if ((int64_t)hlen > file_size - prelen) {
-    set_error(err, errlen, "%s: header length %lu runs past the end of the file (%lld bytes)",
-            path, (unsigned long)hlen, (long long)file_size);
+    set_error(err, errlen, "%s: header length %lu runs past the end of the file (%lld bytes)", path,
+              (unsigned long)hlen, (long long)file_size);
     return -1;
   }
   char *text = malloc((size_t)hlen + 1);
@@ -326,8 +341,7 @@ static int64_t file_size_of(FILE *f) {
   return (int64_t)size;
 }
 
-static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t data_bytes,
-                        char *err, size_t errlen) {
+static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t data_bytes, char *err, size_t errlen) {
   char shape_text[256];
   format_shape(h->ndim, h->shape, shape_text, sizeof shape_text);
   int64_t count = shape_count(h->ndim, h->shape);
@@ -336,15 +350,14 @@ static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t d
     return NULL;
   }
   if (count * 4 != data_bytes) {
-    set_error(err, errlen, "%s: expected %lld bytes of float32 data for shape %s, found %lld",
-            path, (long long)(count * 4), shape_text, (long long)data_bytes);
+    set_error(err, errlen, "%s: expected %lld bytes of float32 data for shape %s, found %lld", path,
+              (long long)(count * 4), shape_text, (long long)data_bytes);
     return NULL;
   }
   size_t n = (size_t)count;
   float *data = malloc(n ? n * 4 : 1); /* never NULL on success, even when empty */
   if (data == NULL) {
-    set_error(err, errlen, "%s: out of memory for %lld bytes of data", path,
-            (long long)data_bytes);
+    set_error(err, errlen, "%s: out of memory for %lld bytes of data", path, (long long)data_bytes);
     return NULL;
   }
   if (fread(data, 4, n, f) != n) {
@@ -356,8 +369,7 @@ static float *read_data(FILE *f, const char *path, const NpyHeader *h, int64_t d
   return data;
 }
 
-float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], char *err,
-                    size_t errlen) {
+float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], char *err, size_t errlen) {
   if (path == NULL || ndim == NULL || shape == NULL) {
     set_error(err, errlen, "npy_read_f32: path, ndim and shape must not be NULL");
     return NULL;
@@ -371,10 +383,8 @@ float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], ch
   NpyHeader h;
   int64_t data_bytes = 0;
   int64_t size = file_size_of(f);
-  if (size < 0)
-    set_error(err, errlen, "%s: cannot determine the file size (not a regular file?)", path);
-  else if (read_header(f, path, size, &h, &data_bytes, err, errlen) == 0 &&
-           check_header(path, &h, err, errlen) == 0)
+  if (size < 0) set_error(err, errlen, "%s: cannot determine the file size (not a regular file?)", path);
+  else if (read_header(f, path, size, &h, &data_bytes, err, errlen) == 0 && check_header(path, &h, err, errlen) == 0)
     data = read_data(f, path, &h, data_bytes, err, errlen);
   fclose(f);
   if (data != NULL) {
@@ -392,14 +402,13 @@ static size_t build_header(int ndim, const int64_t *shape, char *buf, size_t buf
   char shape_text[256];
   format_shape(ndim, shape, shape_text, sizeof shape_text);
   char dict[512];
-  int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
-                   shape_text);
+  int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape_text);
   /* numpy leaves room to grow the first axis in place: spaces up to 21 digits. */
   if (ndim > 0) {
     int digits = snprintf(NULL, 0, "%lld", (long long)shape[0]);
     for (int i = digits; i < NPY_GROWTH_DIGITS; i++) dict[n++] = ' ';
   }
-  size_t hlen = (size_t)n + 1; /* + '\n' */
+  size_t hlen = (size_t)n + 1;                      /* + '\n' */
   size_t pad = NPY_ALIGN - (10 + hlen) % NPY_ALIGN; /* 1..64: numpy never pads 0 */
   size_t total = 10 + hlen + pad;
   if (total > buflen) return 0;
@@ -427,11 +436,10 @@ static int write_data(FILE *f, const float *data, size_t count) {
   return 0;
 }
 
-static int check_write_args(const char *path, const float *data, int ndim,
-                            const int64_t *shape, int64_t *count, char *err, size_t errlen) {
+static int check_write_args(const char *path, const float *data, int ndim, const int64_t *shape, int64_t *count,
+                            char *err, size_t errlen) {
   if (path == NULL || ndim < 0 || ndim > NPY_MAX_NDIM || (ndim > 0 && shape == NULL)) {
-    set_error(err, errlen, "npy_write_f32: need a path and 0..%d dimensions (got %d)",
-            NPY_MAX_NDIM, ndim);
+    set_error(err, errlen, "npy_write_f32: need a path and 0..%d dimensions (got %d)", NPY_MAX_NDIM, ndim);
     return -1;
   }
   *count = shape_count(ndim, shape);
@@ -446,8 +454,7 @@ static int check_write_args(const char *path, const float *data, int ndim,
   return 0;
 }
 
-int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape,
-                  char *err, size_t errlen) {
+int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape, char *err, size_t errlen) {
   int64_t count;
   if (check_write_args(path, data, ndim, shape, &count, err, errlen) != 0) return -1;
   char header[1024];

@@ -15,13 +15,11 @@
  * malloc'd buffer of prod(shape) floats (never NULL, even for an empty array;
  * the caller frees it) and sets *ndim (0 for a scalar) and shape[0..ndim).
  * On failure returns NULL and writes one sentence naming the file to err. */
-float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], char *err,
-                    size_t errlen);
+float *npy_read_f32(const char *path, int *ndim, int64_t shape[NPY_MAX_NDIM], char *err, size_t errlen);
 
 /* Writes data (prod(shape) floats, C order) as a version 1.0 file, byte for
  * byte as numpy.save would. ndim is 0..NPY_MAX_NDIM. Returns 0, or -1 with err
  * filled (a partly written file is removed). */
-int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape,
-                  char *err, size_t errlen);
+int npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape, char *err, size_t errlen);
 
 #endif

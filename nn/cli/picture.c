@@ -33,8 +33,8 @@ static int take_packed(Picture *pic, uint8_t *pixels, EffnetFormat f, int w, int
 
 static int size_ok(const char *path, long long w, long long h, int bpp, char *err, size_t errlen) {
   if (w < 1 || h < 1 || w > EFFNET_FRAME_MAX || h > EFFNET_FRAME_MAX || (size_t)(w * h * bpp) > MAX_PICTURE_BYTES) {
-    set_error(err, errlen, "%s: a %lldx%lld picture is out of range (1 to %d pixels a side, at most 1 GiB)", path, w,
-              h, EFFNET_FRAME_MAX);
+    set_error(err, errlen, "%s: a %lldx%lld picture is out of range (1 to %d pixels a side, at most 1 GiB)", path, w, h,
+              EFFNET_FRAME_MAX);
     return 0;
   }
   return 1;
@@ -119,8 +119,7 @@ static int read_png(const char *path, Picture *pic, char *err, size_t errlen) {
     free(px);
     return -1;
   }
-  return take_packed(pic, px, gray ? EFFNET_FORMAT_GRAY8 : EFFNET_FORMAT_RGBX, (int)img.width, (int)img.height,
-                     stride);
+  return take_packed(pic, px, gray ? EFFNET_FORMAT_GRAY8 : EFFNET_FORMAT_RGBX, (int)img.width, (int)img.height, stride);
 #else
   (void)pic;
   set_error(err, errlen, "%s: this build of effnet reads no PNG (libpng was not found); convert it to PPM", path);
@@ -249,8 +248,8 @@ int picture_read_raw(const char *path, EffnetFormat format, int width, int heigh
   size_t stride[3], offset[3];
   long long bytes = effnet_frame_layout(format, width, height, stride, offset);
   if (bytes < 0 || (size_t)bytes > MAX_PICTURE_BYTES) {
-    set_error(err, errlen, "%s: a %dx%d %s frame is out of range (1 to %d pixels a side, at most 1 GiB)", path,
-              width, height, effnet_format_name(format) ? effnet_format_name(format) : "?", EFFNET_FRAME_MAX);
+    set_error(err, errlen, "%s: a %dx%d %s frame is out of range (1 to %d pixels a side, at most 1 GiB)", path, width,
+              height, effnet_format_name(format) ? effnet_format_name(format) : "?", EFFNET_FRAME_MAX);
     return -1;
   }
   FILE *fp = open_picture(path, err, errlen);
@@ -263,8 +262,7 @@ int picture_read_raw(const char *path, EffnetFormat format, int width, int heigh
       set_error(err, errlen, "%s: holds %s%zu bytes but a %dx%d %s frame is %lld", path,
                 got > (size_t)bytes ? "more than " : "", got > (size_t)bytes ? (size_t)bytes : got, width, height,
                 effnet_format_name(format), bytes);
-    else
-      set_error(err, errlen, "%s: out of memory", path);
+    else set_error(err, errlen, "%s: out of memory", path);
     free(px);
     return -1;
   }

@@ -11,7 +11,7 @@
 
 typedef struct {
   EffnetFrame frame;
-  uint8_t *pixels;   /* owns the planes */
+  uint8_t *pixels; /* owns the planes */
 } Picture;
 
 /* PNG (RGB, or RGBA with the alpha ignored; gray as GRAY8), JPEG (decoded

@@ -9,29 +9,54 @@
 #include "../errors.h"
 
 static const Kernels kScalar = {
-  .name = "scalar", .mr = EFFNET_SCALAR_MR, .nv = 1,
-  .gemm = effnet_gemm_4x16_scalar, .dwconv = effnet_dwconv_scalar,
-  .scale_panels = effnet_scale_panels_scalar, .scale_channels = effnet_scale_channels_scalar,
-  .unpack_u8 = effnet_unpack_u8_scalar, .resample_h_taps = effnet_resample_h_taps_scalar,
-  .resample_v = effnet_resample_v_scalar, .store_rgb = effnet_store_rgb_scalar, .store_yuv = effnet_store_yuv_scalar,
+    .name = "scalar",
+    .mr = EFFNET_SCALAR_MR,
+    .nv = 1,
+    .gemm = effnet_gemm_4x16_scalar,
+    .dwconv = effnet_dwconv_scalar,
+    .scale_panels = effnet_scale_panels_scalar,
+    .scale_channels = effnet_scale_channels_scalar,
+    .unpack_u8 = effnet_unpack_u8_scalar,
+    .resample_h_taps = effnet_resample_h_taps_scalar,
+    .resample_v = effnet_resample_v_scalar,
+    .store_rgb = effnet_store_rgb_scalar,
+    .store_yuv = effnet_store_yuv_scalar,
 };
 
 #if defined(EFFNET_HAVE_X86)
 static const Kernels kAvx2 = {
-  .name = "avx2", .mr = EFFNET_AVX2_MR, .nv = 1,
-  .gemm = effnet_gemm_6x16_avx2, .dwconv = effnet_dwconv_4x8_avx2,
-  .scale_panels = effnet_scale_panels_avx2, .scale_channels = effnet_scale_channels_avx2,
-  .unpack_u8 = effnet_unpack_u8_avx2, .resample_h_taps = effnet_resample_h_taps_avx2, .gather_cost = 4.0f,
-  .resample_h_dense = effnet_resample_h_8x_avx2, .resample_tile = EFFNET_AVX2_RESAMPLE_TILE,
-  .resample_v = effnet_resample_v_avx2, .store_rgb = effnet_store_rgb_avx2, .store_yuv = effnet_store_yuv_avx2,
+    .name = "avx2",
+    .mr = EFFNET_AVX2_MR,
+    .nv = 1,
+    .gemm = effnet_gemm_6x16_avx2,
+    .dwconv = effnet_dwconv_4x8_avx2,
+    .scale_panels = effnet_scale_panels_avx2,
+    .scale_channels = effnet_scale_channels_avx2,
+    .unpack_u8 = effnet_unpack_u8_avx2,
+    .resample_h_taps = effnet_resample_h_taps_avx2,
+    .gather_cost = 4.0f,
+    .resample_h_dense = effnet_resample_h_8x_avx2,
+    .resample_tile = EFFNET_AVX2_RESAMPLE_TILE,
+    .resample_v = effnet_resample_v_avx2,
+    .store_rgb = effnet_store_rgb_avx2,
+    .store_yuv = effnet_store_yuv_avx2,
 };
 static const Kernels kAvx512 = {
-  .name = "avx512", .mr = EFFNET_AVX512_MR, .nv = EFFNET_AVX512_NV,
-  .gemm = effnet_gemm_8x48_avx512, .dwconv = effnet_dwconv_8x16_avx512,
-  .scale_panels = effnet_scale_panels_avx512, .scale_channels = effnet_scale_channels_avx512,
-  .unpack_u8 = effnet_unpack_u8_avx512, .resample_h_taps = effnet_resample_h_taps_avx512, .gather_cost = 4.0f,
-  .resample_h_dense = effnet_resample_h_16x_avx512, .resample_tile = EFFNET_AVX512_RESAMPLE_TILE,
-  .resample_v = effnet_resample_v_avx512, .store_rgb = effnet_store_rgb_avx512, .store_yuv = effnet_store_yuv_avx512,
+    .name = "avx512",
+    .mr = EFFNET_AVX512_MR,
+    .nv = EFFNET_AVX512_NV,
+    .gemm = effnet_gemm_8x48_avx512,
+    .dwconv = effnet_dwconv_8x16_avx512,
+    .scale_panels = effnet_scale_panels_avx512,
+    .scale_channels = effnet_scale_channels_avx512,
+    .unpack_u8 = effnet_unpack_u8_avx512,
+    .resample_h_taps = effnet_resample_h_taps_avx512,
+    .gather_cost = 4.0f,
+    .resample_h_dense = effnet_resample_h_16x_avx512,
+    .resample_tile = EFFNET_AVX512_RESAMPLE_TILE,
+    .resample_v = effnet_resample_v_avx512,
+    .store_rgb = effnet_store_rgb_avx512,
+    .store_yuv = effnet_store_yuv_avx512,
 };
 #endif
 
@@ -41,14 +66,11 @@ int effnet_isa_supported(EffnetIsa isa) {
     case EFFNET_ISA_SCALAR: return 1;
 #if defined(EFFNET_HAVE_X86)
     /* __builtin_cpu_supports also checks that the OS enabled the registers (XCR0). */
-    case EFFNET_ISA_AVX2:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case EFFNET_ISA_AVX2: __builtin_cpu_init(); return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case EFFNET_ISA_AVX512:
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 #endif
     default: return 0;
   }
@@ -63,10 +85,8 @@ EffnetIsa effnet_isa_best(void) {
 /* "the avx2 kernels are not available ..." or why an ISA value is wrong. */
 void effnet_kernels_unavailable(int isa, char *err, size_t errlen) {
   const char *name = effnet_isa_name((EffnetIsa)isa);
-  if (name)
-    set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", name);
-  else
-    set_error(err, errlen, "unknown instruction set %d (auto, scalar, avx2 or avx512)", isa);
+  if (name) set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", name);
+  else set_error(err, errlen, "unknown instruction set %d (auto, scalar, avx2 or avx512)", isa);
 }
 
 const Kernels *effnet_kernels_for(int isa) {

@@ -8,9 +8,9 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *const *in_rows, float *out_row, int x,
-                              int c0, __m256i m, int full, __m256 bias, const int XB, const int K,
-                              const int S, const Activation ACT, int cpad) {
+ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *const *in_rows, float *out_row, int x, int c0,
+                              __m256i m, int full, __m256 bias, const int XB, const int K, const int S,
+                              const Activation ACT, int cpad) {
   const int C = a->c;
   __m256 acc[4];
 #pragma GCC unroll 4
@@ -42,8 +42,8 @@ ALWAYS_INLINE __m256 dw_block(const DwconvArgs *a, const float *const *in_rows, 
   return sum;
 }
 
-ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, float *out_row,
-                          float *pool, const int K, const int S, const Activation ACT) {
+ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, float *out_row, float *pool, const int K,
+                          const int S, const Activation ACT) {
   const int C = a->c, W = a->out_w, cpad = (C + 15) / 16 * 16;
   for (int c0 = 0; c0 < C; c0 += 8) {
     int full = C - c0 >= 8;
@@ -62,11 +62,11 @@ ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, floa
   }
 }
 
-#define DW_CASE(K, S)                                                             \
-  case K * 10 + S:                                                                \
-    if (a->act == ACT_SILU) dw_row(a, in_rows, out, pool, K, S, ACT_SILU);              \
-    else if (a->act == ACT_SIGMOID) dw_row(a, in_rows, out, pool, K, S, ACT_SIGMOID);   \
-    else dw_row(a, in_rows, out, pool, K, S, ACT_NONE);                                 \
+#define DW_CASE(K, S)                                                                                                  \
+  case K * 10 + S:                                                                                                     \
+    if (a->act == ACT_SILU) dw_row(a, in_rows, out, pool, K, S, ACT_SILU);                                             \
+    else if (a->act == ACT_SIGMOID) dw_row(a, in_rows, out, pool, K, S, ACT_SIGMOID);                                  \
+    else dw_row(a, in_rows, out, pool, K, S, ACT_NONE);                                                                \
     return;
 
 void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {

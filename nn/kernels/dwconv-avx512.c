@@ -14,9 +14,9 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* XB outputs starting at column x, channels c0..c0+15 (mask m). */
-ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, float *out_row, int x,
-                              int c0, __mmask16 m, __m512 bias, const int XB, const int K,
-                              const int S, const Activation ACT, int cpad) {
+ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, float *out_row, int x, int c0,
+                              __mmask16 m, __m512 bias, const int XB, const int K, const int S, const Activation ACT,
+                              int cpad) {
   const int C = a->c;
   enum { NIN_MAX = 7 * 2 + 5 };
   __m512 acc[8];
@@ -28,7 +28,8 @@ ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, 
     const float *ir = in_rows[ky] + (ptrdiff_t)x * S * C + c0;
     __m512 iv[NIN_MAX];
 #pragma GCC unroll 19
-    for (int p = 0; p < nin; p++) iv[p] = m == 0xFFFF ? _mm512_loadu_ps(ir + (ptrdiff_t)p * C) : _mm512_maskz_loadu_ps(m, ir + (ptrdiff_t)p * C);
+    for (int p = 0; p < nin; p++)
+      iv[p] = m == 0xFFFF ? _mm512_loadu_ps(ir + (ptrdiff_t)p * C) : _mm512_maskz_loadu_ps(m, ir + (ptrdiff_t)p * C);
     const float *wr = a->w + (ptrdiff_t)ky * K * cpad + c0;
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++) {
@@ -51,20 +52,22 @@ ALWAYS_INLINE __m512 dw_block(const DwconvArgs *a, const float *const *in_rows, 
 /* x-block outer, channel group inner: each kernel row of input is streamed
  * once, front to back, per output row (prefetch- and TLB-friendly even when
  * a row is 100+ KB); the pool sum goes to memory once per block. */
-ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, float *out_row,
-                          float *pool, const int K, const int S, const Activation ACT) {
+ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, float *out_row, float *pool, const int K,
+                          const int S, const Activation ACT) {
   const int C = a->c, W = a->out_w, cpad = (C + 15) / 16 * 16;
   for (int x = 0; x < W; x += 8) {
     const int xb = W - x < 8 ? W - x : 8; /* the rest (7x7, 14x14 layers) in one block */
     for (int c0 = 0; c0 < C; c0 += 16) {
       __mmask16 m = v16_mask(C - c0);
       __m512 bias = _mm512_load_ps(a->bias + c0), bs;
+      /* clang-format off */
       switch (xb) {
 #define XB_CASE(XB) case XB: bs = dw_block(a, in_rows, out_row, x, c0, m, bias, XB, K, S, ACT, cpad); break;
         XB_CASE(1) XB_CASE(2) XB_CASE(3) XB_CASE(4) XB_CASE(5) XB_CASE(6) XB_CASE(7)
         default: bs = dw_block(a, in_rows, out_row, x, c0, m, bias, 8, K, S, ACT, cpad); break;
 #undef XB_CASE
       }
+      /* clang-format on */
       if (pool) _mm512_mask_storeu_ps(pool + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pool + c0), bs));
     }
   }
@@ -72,24 +75,25 @@ ALWAYS_INLINE void dw_row(const DwconvArgs *a, const float *const *in_rows, floa
 
 /* One out-of-line function per (kernel, stride, activation): each gets the
  * whole register file to itself. */
-#define DW_FN(K, S, ACT, NAME) \
-  static __attribute__((noinline)) void NAME(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) { \
-    dw_row(a, in_rows, out, pool, K, S, ACT); \
+#define DW_FN(K, S, ACT, NAME)                                                                                         \
+  static __attribute__((noinline)) void NAME(const DwconvArgs *a, const float *const *in_rows, float *out,             \
+                                             float *pool) {                                                            \
+    dw_row(a, in_rows, out, pool, K, S, ACT);                                                                          \
   }
-#define DW_FNS(K, S) \
-  DW_FN(K, S, ACT_SILU, dw_k##K##s##S##_silu) \
-  DW_FN(K, S, ACT_SIGMOID, dw_k##K##s##S##_sigmoid) \
+#define DW_FNS(K, S)                                                                                                   \
+  DW_FN(K, S, ACT_SILU, dw_k##K##s##S##_silu)                                                                          \
+  DW_FN(K, S, ACT_SIGMOID, dw_k##K##s##S##_sigmoid)                                                                    \
   DW_FN(K, S, ACT_NONE, dw_k##K##s##S##_none)
 DW_FNS(3, 1)
 DW_FNS(3, 2)
 DW_FNS(5, 1)
 DW_FNS(5, 2)
 
-#define DW_CASE(K, S) \
-  case K * 10 + S: \
-    if (a->act == ACT_SILU) dw_k##K##s##S##_silu(a, in_rows, out, pool); \
-    else if (a->act == ACT_SIGMOID) dw_k##K##s##S##_sigmoid(a, in_rows, out, pool); \
-    else dw_k##K##s##S##_none(a, in_rows, out, pool); \
+#define DW_CASE(K, S)                                                                                                  \
+  case K * 10 + S:                                                                                                     \
+    if (a->act == ACT_SILU) dw_k##K##s##S##_silu(a, in_rows, out, pool);                                               \
+    else if (a->act == ACT_SIGMOID) dw_k##K##s##S##_sigmoid(a, in_rows, out, pool);                                    \
+    else dw_k##K##s##S##_none(a, in_rows, out, pool);                                                                  \
     return;
 
 void effnet_dwconv_8x16_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {

@@ -22,8 +22,7 @@ ALWAYS_INLINE void store8(__m256 acc, __m256 bias, int n, Activation act, float 
 }
 
 ALWAYS_INLINE void panel(int K, const float *a, ptrdiff_t lda, const float *b, int mr, int n, int col0,
-                         float *const *c_rows, const float *bias, const Activation ACT,
-                         const float *const *res_rows) {
+                         float *const *c_rows, const float *bias, const Activation ACT, const float *const *res_rows) {
   const float *ar[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda; /* extra rows repeat the last */
@@ -51,9 +50,9 @@ ALWAYS_INLINE void panel(int K, const float *a, ptrdiff_t lda, const float *b, i
   }
 }
 
-void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
-                           size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                           const float *bias, Activation act, const float *const *res_rows) {
+void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                           int ncols, float *const *c_rows, const float *bias, Activation act,
+                           const float *const *res_rows) {
   for (int v = 0; v < nv; v++) {
     const float *bp = b + (size_t)v * panel_stride;
     int col0 = 16 * v, n = ncols - col0;

@@ -12,8 +12,7 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-ALWAYS_INLINE void store_row(__m512 acc, __m512 bias, __mmask16 m, Activation act, float *c,
-                             const float *res) {
+ALWAYS_INLINE void store_row(__m512 acc, __m512 bias, __mmask16 m, Activation act, float *c, const float *res) {
   __m512 v = v16_act(_mm512_add_ps(acc, bias), act);
   if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
   _mm512_mask_storeu_ps(c, m, v);
@@ -21,9 +20,9 @@ ALWAYS_INLINE void store_row(__m512 acc, __m512 bias, __mmask16 m, Activation ac
 
 /* One ROWS x (16*NV) tile; ROWS, NV and ACT are compile-time constants. Rows
  * past mr read the last valid row (their results are never stored). */
-ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, const int ROWS,
-                        const int NV, int mr, int ncols, float *const *c_rows, const float *bias,
-                        const Activation ACT, const float *const *res_rows) {
+ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, const int ROWS, const int NV,
+                        int mr, int ncols, float *const *c_rows, const float *bias, const Activation ACT,
+                        const float *const *res_rows) {
   const float *ar[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; i++) ar[i] = a + (i < mr ? i : mr - 1) * lda;
@@ -62,24 +61,23 @@ ALWAYS_INLINE void tile(int K, const float *a, ptrdiff_t lda, const float *b, si
   }
 }
 
-#define TILE_ROWS(ROWS, NV)                                                                              \
-  switch (act) {                                                                                         \
-    case ACT_SILU: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SILU, rrow); break;       \
-    case ACT_SIGMOID: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SIGMOID, rrow); break; \
-    default: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_NONE, rrow); break;           \
+#define TILE_ROWS(ROWS, NV)                                                                                            \
+  switch (act) {                                                                                                       \
+    case ACT_SILU: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SILU, rrow); break;                  \
+    case ACT_SIGMOID: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_SIGMOID, rrow); break;            \
+    default: tile(K, a, lda, bp, ps, ROWS, NV, mr, n, crow, bias + col, ACT_NONE, rrow); break;                        \
   }
 /* A single row (SE layers and the classifier at batch 1, the last row of a
  * 7x7 layer) gets its own GEMV-shaped tile instead of 8x the work. */
-#define TILE(NV)                  \
-  if (mr == 1) {                  \
-    TILE_ROWS(1, NV)              \
-  } else {                        \
-    TILE_ROWS(MR, NV)             \
+#define TILE(NV)                                                                                                       \
+  if (mr == 1) {                                                                                                       \
+    TILE_ROWS(1, NV)                                                                                                   \
+  } else {                                                                                                             \
+    TILE_ROWS(MR, NV)                                                                                                  \
   }
 
-void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, int nv,
-                             int mr, int ncols, float *const *c_rows, const float *bias, Activation act,
-                             const float *const *res_rows) {
+void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t ps, int nv, int mr, int ncols,
+                             float *const *c_rows, const float *bias, Activation act, const float *const *res_rows) {
   float *crow[MR];
   const float *rrow_buf[MR];
   for (int v = 0; v < nv;) {
@@ -91,10 +89,15 @@ void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *
       if (res_rows) rrow_buf[i] = res_rows[i] + col;
     }
     const float *const *rrow = res_rows ? rrow_buf : NULL;
-    if (NVMAX >= 4 && step == 4) { TILE(4) }
-    else if (NVMAX >= 3 && step == 3) { TILE(3) }
-    else if (step == 2) { TILE(2) }
-    else { TILE(1) }
+    if (NVMAX >= 4 && step == 4) {
+      TILE(4)
+    } else if (NVMAX >= 3 && step == 3) {
+      TILE(3)
+    } else if (step == 2) {
+      TILE(2)
+    } else {
+      TILE(1)
+    }
     v += step;
   }
 }

@@ -4,9 +4,9 @@
 
 #define MR EFFNET_SCALAR_MR
 
-void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b,
-                             size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                             const float *bias, Activation act, const float *const *res_rows) {
+void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                             int ncols, float *const *c_rows, const float *bias, Activation act,
+                             const float *const *res_rows) {
   for (int v = 0; v < nv; v++) {
     const float *bp = b + (size_t)v * panel_stride;
     float acc[MR][GEMM_NR] = {{0}};

@@ -28,9 +28,9 @@ typedef enum { ACT_NONE = 0, ACT_SILU, ACT_SIGMOID } Activation;
  * A is read in place (rows lda floats apart, K contiguous): NHWC activations
  * are already the GEMM's A matrix, so nothing is packed. Panels are
  * `panel_stride` floats apart. */
-typedef void (*GemmUkernelFn)(int K, const float *a, ptrdiff_t lda, const float *b,
-                              size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                              const float *bias, Activation act, const float *const *res_rows);
+typedef void (*GemmUkernelFn)(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                              int ncols, float *const *c_rows, const float *bias, Activation act,
+                              const float *const *res_rows);
 
 /* Depthwise convolution, one output row:
  *   out[x*c + ch] = act(bias[ch] + sum_{ky,kx} in_rows[ky][(x*stride + kx)*c + ch] * w[(ky*k + kx)*cpad + ch])
@@ -63,10 +63,10 @@ typedef void (*ScaleChannelsFn)(float *x, const float *gate, int C, size_t p0, s
  * source rows at once (rows of one group, or channels of one packed row):
  * input j of lane l is src[l][j * step]. Each pass ends in one of: */
 typedef enum {
-  PASS_ROUND = 0,  /* what Pillow does to an 8-bit result, exactly (resample-exact.h): clamp to
+  PASS_ROUND = 0, /* what Pillow does to an 8-bit result, exactly (resample-exact.h): clamp to
                     * [0, 255], then floor(v + 0.5) of the exact sum */
-  PASS_CLAMP,      /* clamp to [0, 255] */
-  PASS_LINEAR,     /* nothing: the filter alone */
+  PASS_CLAMP,     /* clamp to [0, 255] */
+  PASS_LINEAR,    /* nothing: the filter alone */
 } PassMode;
 
 /* dst[i] = src[i], bytes to floats. */
@@ -87,10 +87,10 @@ typedef struct {
   int npad, kcol;
   const int *col;
   const float *wt;
-  float near;   /* PASS_ROUND: a float sum is within this of the exact one */
+  float near; /* PASS_ROUND: a float sum is within this of the exact one */
 } HTaps;
-typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float *const *src,
-                                float *const *dst, PassMode mode);
+typedef void (*ResampleHTapsFn)(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                PassMode mode);
 
 /* Horizontal pass, dense form (SIMD): outputs in tiles of `tile`; tile i
  * reads inputs j0[i] .. j0[i] + len[i] - 1 with weights w_i[j * tile + o]
@@ -108,29 +108,29 @@ typedef struct {
   int parts;
   const HTaps *taps;
 } HTiles;
-typedef void (*ResampleHDenseFn)(const HTiles *t, int step, int lanes, const float *const *src,
-                                 float *const *dst, PassMode mode);
+typedef void (*ResampleHDenseFn)(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
+                                 PassMode mode);
 #define RESAMPLE_MAX_LANES 8
 
 /* Vertical pass: out[x] = mode(sum_t w[t] * rows[t][x]) for x < n. n is a
  * multiple of 16 (the caller's rows are padded). PASS_ROUND: `near` bounds
  * the float sum's error (resample-exact.h). */
-typedef void (*ResampleVFn)(const float *const *rows, const float *w, int taps, int n, PassMode mode,
-                            float near, float *out);
+typedef void (*ResampleVFn)(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                            float *out);
 
 /* The last step of a row: component rows (RGB, or YUV through the matrix
  * m[12] = 3 rows of (y, u, v, offset), clamped to [0, 255]) normalized as
  * v * scale[c] + shift[c] into dst: planar (channel c at dst + c * chan_stride)
  * or interleaved (nhwc != 0: dst[3x + c]). n outputs. */
-typedef void (*StoreRgbFn)(const float *const *comp, int n, const float *scale, const float *shift,
+typedef void (*StoreRgbFn)(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                           ptrdiff_t chan_stride, int nhwc);
+typedef void (*StoreYuvFn)(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
                            float *dst, ptrdiff_t chan_stride, int nhwc);
-typedef void (*StoreYuvFn)(const float *const *comp, int n, const float *m, const float *scale,
-                           const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 
 typedef struct {
-  const char *name;        /* "scalar", "avx2", "avx512" */
-  int mr;                  /* rows per micro-kernel call */
-  int nv;                  /* preferred panels per micro-kernel call */
+  const char *name; /* "scalar", "avx2", "avx512" */
+  int mr;           /* rows per micro-kernel call */
+  int nv;           /* preferred panels per micro-kernel call */
   GemmUkernelFn gemm;
   DwconvFn dwconv;
   ScalePanelsFn scale_panels;
@@ -155,28 +155,28 @@ typedef struct {
  * A new kernel: its file kernels/FAMILY-ISA.c, its prototype here, its
  * entry in dispatch.c's tables, its test in tests/test_kernels.c. */
 #define EFFNET_SCALAR_MR 4
-void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b,
-                             size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                             const float *bias, Activation act, const float *const *res_rows);
+void effnet_gemm_4x16_scalar(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                             int ncols, float *const *c_rows, const float *bias, Activation act,
+                             const float *const *res_rows);
 void effnet_dwconv_scalar(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_scalar(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_scalar(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_scalar(float *x, const float *gate, int C, size_t p0, size_t p1);
 void effnet_unpack_u8_scalar(const uint8_t *src, size_t n, float *dst);
-void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src,
-                                   float *const *dst, PassMode mode);
+void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                   PassMode mode);
 void effnet_resample_v_scalar(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
                               float *out);
-void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift,
+void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                             ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
                              float *dst, ptrdiff_t chan_stride, int nhwc);
-void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale,
-                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 
 #if defined(EFFNET_HAVE_X86)
 #define EFFNET_AVX2_MR 6
-void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b,
-                           size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                           const float *bias, Activation act, const float *const *res_rows);
+void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                           int ncols, float *const *c_rows, const float *bias, Activation act,
+                           const float *const *res_rows);
 void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
@@ -185,20 +185,20 @@ void effnet_unpack_u8_avx2(const uint8_t *src, size_t n, float *dst);
 #define EFFNET_AVX2_RESAMPLE_TILE 8
 void effnet_resample_h_taps_avx2(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
                                  PassMode mode);
-void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src,
-                               float *const *dst, PassMode mode);
+void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
+                               PassMode mode);
 void effnet_resample_v_avx2(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
-                              float *out);
-void effnet_store_rgb_avx2(const float *const *comp, int n, const float *scale, const float *shift,
+                            float *out);
+void effnet_store_rgb_avx2(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                           ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_avx2(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
                            float *dst, ptrdiff_t chan_stride, int nhwc);
-void effnet_store_yuv_avx2(const float *const *comp, int n, const float *m, const float *scale,
-                           const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 
 #define EFFNET_AVX512_MR 8
 #define EFFNET_AVX512_NV 3
-void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b,
-                             size_t panel_stride, int nv, int mr, int ncols, float *const *c_rows,
-                             const float *bias, Activation act, const float *const *res_rows);
+void effnet_gemm_8x48_avx512(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                             int ncols, float *const *c_rows, const float *bias, Activation act,
+                             const float *const *res_rows);
 void effnet_dwconv_8x16_avx512(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx512(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx512(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
@@ -207,14 +207,14 @@ void effnet_unpack_u8_avx512(const uint8_t *src, size_t n, float *dst);
 #define EFFNET_AVX512_RESAMPLE_TILE 16
 void effnet_resample_h_taps_avx512(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
                                    PassMode mode);
-void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src,
-                                  float *const *dst, PassMode mode);
+void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
+                                  PassMode mode);
 void effnet_resample_v_avx512(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
                               float *out);
-void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale, const float *shift,
+void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                             ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
                              float *dst, ptrdiff_t chan_stride, int nhwc);
-void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale,
-                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc);
 #endif
 
 /* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build

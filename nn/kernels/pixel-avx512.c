@@ -23,14 +23,12 @@ void effnet_unpack_u8_avx512(const uint8_t *src, size_t n, float *dst) {
  * of output vector k is pixel q / 3, channel q % 3. A first permute takes
  * red and green from both sources, a second puts blue in its places. */
 static inline void store3(float *dst, __m512 r, __m512 g, __m512 b, int n) {
-  static const int32_t rg[3][16] = {
-      {0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5},
-      {21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26},
-      {0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0}};
-  static const int32_t tb[3][16] = {
-      {0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15},
-      {0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15},
-      {26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31}};
+  static const int32_t rg[3][16] = {{0, 16, 0, 1, 17, 0, 2, 18, 0, 3, 19, 0, 4, 20, 0, 5},
+                                    {21, 0, 6, 22, 0, 7, 23, 0, 8, 24, 0, 9, 25, 0, 10, 26},
+                                    {0, 11, 27, 0, 12, 28, 0, 13, 29, 0, 14, 30, 0, 15, 31, 0}};
+  static const int32_t tb[3][16] = {{0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15},
+                                    {0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15},
+                                    {26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31}};
   int left = 3 * n;
   for (int k = 0; k < 3 && left > 0; k++, left -= 16) {
     __m512 t = _mm512_permutex2var_ps(r, _mm512_loadu_si512(rg[k]), g);
@@ -69,8 +67,8 @@ void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale
   }
 }
 
-void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale,
-                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc) {
+void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
+                             float *dst, ptrdiff_t chan_stride, int nhwc) {
   const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f);
   __m512 mm[12], s[3], h[3];
   for (int i = 0; i < 12; i++) mm[i] = _mm512_set1_ps(m[i]);

@@ -12,16 +12,16 @@ static inline void put(float *dst, ptrdiff_t chan_stride, int nhwc, int x, int c
   else dst[c * chan_stride + x] = v;
 }
 
-void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift,
-                             float *dst, ptrdiff_t chan_stride, int nhwc) {
+void effnet_store_rgb_scalar(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                             ptrdiff_t chan_stride, int nhwc) {
   for (int x = 0; x < n; x++)
     for (int c = 0; c < 3; c++) put(dst, chan_stride, nhwc, x, c, comp[c][x] * scale[c] + shift[c]);
 }
 
 static inline float clamp255(float v) { return v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v; }
 
-void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale,
-                             const float *shift, float *dst, ptrdiff_t chan_stride, int nhwc) {
+void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
+                             float *dst, ptrdiff_t chan_stride, int nhwc) {
   for (int x = 0; x < n; x++) {
     float y = comp[0][x], u = comp[1][x], v = comp[2][x];
     for (int c = 0; c < 3; c++) {

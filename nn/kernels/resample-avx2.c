@@ -32,17 +32,17 @@ static inline __m256 finish(__m256 v, PassMode mode) {
 
 /* Stores 8 outputs at dst[x..]; PASS_ROUND redoes the near-half ones exactly
  * with `exact` (output index -> value), outputs x + o < n only. */
-#define STORE_ROUNDED(dst, x, n, v, mode, near, exact)                    \
-  do {                                                                    \
-    _mm256_storeu_ps((dst) + (x), finish((v), (mode)));                   \
-    if ((mode) == PASS_ROUND) {                                           \
-      int m_ = near_half((v), (near));                                    \
-      while (m_) {                                                        \
-        int o_ = __builtin_ctz(m_);                                       \
-        m_ &= m_ - 1;                                                     \
-        if ((x) + o_ < (n)) (dst)[(x) + o_] = exact((x) + o_);            \
-      }                                                                   \
-    }                                                                     \
+#define STORE_ROUNDED(dst, x, n, v, mode, near, exact)                                                                 \
+  do {                                                                                                                 \
+    _mm256_storeu_ps((dst) + (x), finish((v), (mode)));                                                                \
+    if ((mode) == PASS_ROUND) {                                                                                        \
+      int m_ = near_half((v), (near));                                                                                 \
+      while (m_) {                                                                                                     \
+        int o_ = __builtin_ctz(m_);                                                                                    \
+        m_ &= m_ - 1;                                                                                                  \
+        if ((x) + o_ < (n)) (dst)[(x) + o_] = exact((x) + o_);                                                         \
+      }                                                                                                                \
+    }                                                                                                                  \
   } while (0)
 
 /* One tile for L lanes, the span in P parts (compile-time constants after
@@ -67,7 +67,8 @@ static inline __attribute__((always_inline)) void tile_lanes(const HTiles *t, in
     }
   for (; j < len; j++) {
     __m256 wv = _mm256_loadu_ps(w + (size_t)j * 8);
-    for (int l = 0; l < L; l++) acc[l][0] = _mm256_fmadd_ps(wv, _mm256_broadcast_ss(s[l] + (size_t)j * step), acc[l][0]);
+    for (int l = 0; l < L; l++)
+      acc[l][0] = _mm256_fmadd_ps(wv, _mm256_broadcast_ss(s[l] + (size_t)j * step), acc[l][0]);
   }
   for (int l = 0; l < L; l++) {
     __m256 a = acc[l][0];
@@ -78,10 +79,10 @@ static inline __attribute__((always_inline)) void tile_lanes(const HTiles *t, in
   }
 }
 
-#define TILES(L, P)                                                                 \
-  for (int i = 0; i < t->ntiles; i++) {                                             \
-    tile_lanes(t, i, w, step, L, P, src, dst, mode);                                \
-    w += (size_t)t->len[i] * 8;                                                     \
+#define TILES(L, P)                                                                                                    \
+  for (int i = 0; i < t->ntiles; i++) {                                                                                \
+    tile_lanes(t, i, w, step, L, P, src, dst, mode);                                                                   \
+    w += (size_t)t->len[i] * 8;                                                                                        \
   }
 
 void effnet_resample_h_8x_avx2(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,

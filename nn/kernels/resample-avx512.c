@@ -25,17 +25,17 @@ static inline __m512 finish(__m512 v, PassMode mode) {
   return mode == PASS_ROUND ? floor16(_mm512_add_ps(v, _mm512_set1_ps(0.5f))) : v;
 }
 
-#define STORE_ROUNDED(dst, x, n, v, mode, near, exact)                    \
-  do {                                                                    \
-    _mm512_storeu_ps((dst) + (x), finish((v), (mode)));                   \
-    if ((mode) == PASS_ROUND) {                                           \
-      unsigned m_ = near_half((v), (near));                               \
-      while (m_) {                                                        \
-        int o_ = __builtin_ctz(m_);                                       \
-        m_ &= m_ - 1;                                                     \
-        if ((x) + o_ < (n)) (dst)[(x) + o_] = exact((x) + o_);            \
-      }                                                                   \
-    }                                                                     \
+#define STORE_ROUNDED(dst, x, n, v, mode, near, exact)                                                                 \
+  do {                                                                                                                 \
+    _mm512_storeu_ps((dst) + (x), finish((v), (mode)));                                                                \
+    if ((mode) == PASS_ROUND) {                                                                                        \
+      unsigned m_ = near_half((v), (near));                                                                            \
+      while (m_) {                                                                                                     \
+        int o_ = __builtin_ctz(m_);                                                                                    \
+        m_ &= m_ - 1;                                                                                                  \
+        if ((x) + o_ < (n)) (dst)[(x) + o_] = exact((x) + o_);                                                         \
+      }                                                                                                                \
+    }                                                                                                                  \
   } while (0)
 
 static inline __attribute__((always_inline)) void tile_lanes(const HTiles *t, int i, const float *w, int step, int L,
@@ -69,14 +69,14 @@ static inline __attribute__((always_inline)) void tile_lanes(const HTiles *t, in
   }
 }
 
-#define TILES(L, P)                                                                 \
-  for (int i = 0; i < t->ntiles; i++) {                                             \
-    tile_lanes(t, i, w, step, L, P, src, dst, mode);                                \
-    w += (size_t)t->len[i] * 16;                                                    \
+#define TILES(L, P)                                                                                                    \
+  for (int i = 0; i < t->ntiles; i++) {                                                                                \
+    tile_lanes(t, i, w, step, L, P, src, dst, mode);                                                                   \
+    w += (size_t)t->len[i] * 16;                                                                                       \
   }
 
-void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src,
-                                  float *const *dst, PassMode mode) {
+void effnet_resample_h_16x_avx512(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
+                                  PassMode mode) {
   const float *w = t->w;
   if (t->parts == 4 && lanes == 1) { TILES(1, 4) return; }
   if (t->parts == 2 && lanes == 2) { TILES(2, 2) return; }

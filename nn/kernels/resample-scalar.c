@@ -9,8 +9,8 @@ static inline float finish(float v, PassMode mode) {
   return v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
 }
 
-void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src,
-                                   float *const *dst, PassMode mode) {
+void effnet_resample_h_taps_scalar(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                   PassMode mode) {
   for (int l = 0; l < lanes; l++) {
     const float *s = src[l];
     for (int x = 0; x < t->n; x++) {

@@ -18,7 +18,8 @@ void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, s
   for (size_t p = p0; p < p1; p++) {
     float *row = x + p * C;
     int c = 0;
-    for (; c + 8 <= C; c += 8) _mm256_storeu_ps(row + c, _mm256_mul_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(gate + c)));
+    for (; c + 8 <= C; c += 8)
+      _mm256_storeu_ps(row + c, _mm256_mul_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(gate + c)));
     for (; c < C; c++) row[c] *= gate[c];
   }
 }

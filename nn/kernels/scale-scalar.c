@@ -2,8 +2,8 @@
  * activations, in portable C (kernels.h has the contract). */
 #include "kernels.h"
 
-void effnet_scale_panels_scalar(const float *restrict b, const float *restrict gate, int K, size_t r0,
-                                size_t r1, float *restrict out) {
+void effnet_scale_panels_scalar(const float *restrict b, const float *restrict gate, int K, size_t r0, size_t r1,
+                                float *restrict out) {
   for (size_t r = r0; r < r1; r++) {
     float g = gate[r % (size_t)K];
     for (int j = 0; j < GEMM_NR; j++) out[r * GEMM_NR + j] = b[r * GEMM_NR + j] * g;

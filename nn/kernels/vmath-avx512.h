@@ -21,8 +21,8 @@ static inline __m512 v16_one_plus_exp_neg(__m512 x) {
   x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(87.0f)), _mm512_set1_ps(-80.0f));
   __m512 fn = _mm512_fmadd_ps(x, _mm512_set1_ps(-1.44269504088896341f), magic);
   __m512 n = _mm512_sub_ps(fn, magic);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f), x);      /* x + n*ln2_hi */
-  r = _mm512_fnmsub_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);        /* -x - n*ln2 */
+  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693359375f), x); /* x + n*ln2_hi */
+  r = _mm512_fnmsub_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);    /* -x - n*ln2 */
   __m512 p = _mm512_set1_ps(0.008312502f);
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.041890334f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.16667116f));
@@ -33,9 +33,7 @@ static inline __m512 v16_one_plus_exp_neg(__m512 x) {
   return _mm512_fmadd_ps(p, two_n, _mm512_set1_ps(1.0f));
 }
 
-static inline __m512 v16_sigmoid(__m512 x) {
-  return _mm512_div_ps(_mm512_set1_ps(1.0f), v16_one_plus_exp_neg(x));
-}
+static inline __m512 v16_sigmoid(__m512 x) { return _mm512_div_ps(_mm512_set1_ps(1.0f), v16_one_plus_exp_neg(x)); }
 
 static inline __m512 v16_act(__m512 x, Activation act) {
   switch (act) {

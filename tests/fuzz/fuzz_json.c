@@ -23,39 +23,37 @@ static void walk(const JsonValue *v, int depth) {
   if (!v) fail("a NULL value in the tree");
   if (depth > 100000) fail("the tree is deeper than any input could make it");
   switch (v->type) {
-  case JSON_NULL:
-    break;
-  case JSON_BOOL:
-    if (v->number != 0.0 && v->number != 1.0) fail("a bool that is neither 0 nor 1");
-    break;
-  case JSON_NUMBER:
-    g_sink += (unsigned)(v->number == v->number);
-    if (v->number_is_integer) g_sink += (unsigned)v->integer;
-    break;
-  case JSON_STRING: {
-    if (!v->string) fail("a string without its bytes");
-    if (v->string[v->string_len] != '\0') fail("a string that is not NUL-terminated at string_len");
-    for (size_t i = 0; i < v->string_len; i++) g_sink += (unsigned char)v->string[i];
-    break;
-  }
-  case JSON_ARRAY:
-  case JSON_OBJECT:
-    for (size_t i = 0; i < v->count; i++) {
-      if (v->type == JSON_OBJECT) {
-        const char *k = v->keys[i];
-        if (!k) fail("an object member without a key");
-        g_sink += (unsigned)strlen(k);
-        /* json_get finds the first member of that name: never nothing */
-        if (!json_get(v, k)) fail("json_get misses a key the object has");
-      } else if (json_at(v, i) != v->items[i]) {
-        fail("json_at disagrees with items[]");
-      }
-      walk(v->items[i], depth + 1);
+    case JSON_NULL: break;
+    case JSON_BOOL:
+      if (v->number != 0.0 && v->number != 1.0) fail("a bool that is neither 0 nor 1");
+      break;
+    case JSON_NUMBER:
+      g_sink += (unsigned)(v->number == v->number);
+      if (v->number_is_integer) g_sink += (unsigned)v->integer;
+      break;
+    case JSON_STRING: {
+      if (!v->string) fail("a string without its bytes");
+      if (v->string[v->string_len] != '\0') fail("a string that is not NUL-terminated at string_len");
+      for (size_t i = 0; i < v->string_len; i++) g_sink += (unsigned char)v->string[i];
+      break;
     }
-    if (json_at(v, v->count) != NULL && v->type == JSON_ARRAY) fail("json_at past the end is not NULL");
-    break;
-  default:
-    fail("a value of unknown type");
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+      for (size_t i = 0; i < v->count; i++) {
+        if (v->type == JSON_OBJECT) {
+          const char *k = v->keys[i];
+          if (!k) fail("an object member without a key");
+          g_sink += (unsigned)strlen(k);
+          /* json_get finds the first member of that name: never nothing */
+          if (!json_get(v, k)) fail("json_get misses a key the object has");
+        } else if (json_at(v, i) != v->items[i]) {
+          fail("json_at disagrees with items[]");
+        }
+        walk(v->items[i], depth + 1);
+      }
+      if (json_at(v, v->count) != NULL && v->type == JSON_ARRAY) fail("json_at past the end is not NULL");
+      break;
+    default: fail("a value of unknown type");
   }
 }
 

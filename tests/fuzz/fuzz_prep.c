@@ -66,8 +66,8 @@ static float take_float(Bytes *b) {
 /* A float for crop_pct, mean or std: usually in [lo, hi], sometimes one of
  * the edge values, sometimes any 32 bits. */
 static float take_param(Bytes *b, float lo, float hi) {
-  static const float edges[] = {0.0f, -0.0f, 1.0f, -1.0f, 1e-30f, 1e-7f, 1e30f, 1.0000001f, 0.9999999f,
-                                INFINITY, -INFINITY, NAN, 1.17549435e-38f, 1e-45f};
+  static const float edges[] = {0.0f,       -0.0f,      1.0f,     -1.0f,     1e-30f, 1e-7f,           1e30f,
+                                1.0000001f, 0.9999999f, INFINITY, -INFINITY, NAN,    1.17549435e-38f, 1e-45f};
   uint32_t kind = take8(b);
   if (kind < 224) return lo + (hi - lo) * (float)take16(b) / 65535.0f;
   if (kind < 248) return edges[take8(b) % (sizeof edges / sizeof edges[0])];
@@ -88,16 +88,15 @@ static void take_span(Bytes *b, int n, int *start, int *len) {
     *start = (int)(u % (uint32_t)(3 * n + 1)) - n;
     *len = (int)(v % (uint32_t)(3 * n + 1)) - n;
   } else { /* anything, including sums that overflow an int */
-    static const int edges[] = {INT_MIN, INT_MIN + 1, -1, 0, 1, INT_MAX - 1, INT_MAX, EFFNET_FRAME_MAX,
-                                EFFNET_FRAME_MAX + 1};
+    static const int edges[] = {INT_MIN,          INT_MIN + 1,         -1, 0, 1, INT_MAX - 1, INT_MAX,
+                                EFFNET_FRAME_MAX, EFFNET_FRAME_MAX + 1};
     *start = kind & 1 ? edges[u % 9] : (int)(u << 16 | v);
     *len = kind & 2 ? edges[v % 9] : (int)(v << 16 | u);
   }
 }
 
 static int inside(const EffnetRect *r, int w, int h) {
-  return r->w >= 1 && r->h >= 1 && r->x >= 0 && r->y >= 0 && (long long)r->x + r->w <= w &&
-         (long long)r->y + r->h <= h;
+  return r->w >= 1 && r->h >= 1 && r->x >= 0 && r->y >= 0 && (long long)r->x + r->w <= w && (long long)r->y + r->h <= h;
 }
 
 static uint64_t g_rng;
@@ -177,8 +176,7 @@ static int frame_make(Bytes *b, Frame *fr, long long max_pixels) {
     rows[p] = (end - offset[p]) / tight[p];
   }
   /* only YUV formats look at the matrix */
-  if ((f->matrix > EFFNET_MATRIX_BT2020 || (int)f->matrix < 0) && f->format >= EFFNET_FORMAT_I420)
-    fr->must_fail = 1;
+  if ((f->matrix > EFFNET_MATRIX_BT2020 || (int)f->matrix < 0) && f->format >= EFFNET_FORMAT_I420) fr->must_fail = 1;
 
   if (mode < 96) { /* one buffer, effnet_frame_layout's own strides and offsets */
     if ((size_t)total > MAX_FRAME_BYTES) return -1;
@@ -281,7 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t sz = take16(&b);
   opt.size = sz < 65000 ? 8 + (int)(sz % 313) : (int)(sz - 65003); /* 8..320, sometimes -3..2532 */
   uint32_t fit = take8(&b), filter = take8(&b);
-  opt.fit = (EffnetFit)(fit < 250 ? (int)(fit % 3) : (int)fit - 252);          /* -2..3 */
+  opt.fit = (EffnetFit)(fit < 250 ? (int)(fit % 3) : (int)fit - 252); /* -2..3 */
   opt.filter = (EffnetFilter)(filter < 250 ? (int)(filter % 3) : (int)filter - 252);
   opt.crop_pct = take_param(&b, 0.5f, 1.0f);
   for (int c = 0; c < 3; c++) {
@@ -296,8 +294,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   int opt_invalid = opt.size < 1 || opt.size > 2048 || (unsigned)opt.fit > EFFNET_FIT_STRETCH ||
                     (unsigned)opt.filter > EFFNET_FILTER_FAST ||
-                    !(opt.crop_pct >= EFFNET_CROP_PCT_MIN && opt.crop_pct <= 1.0f) ||
-                    !effnet_isa_supported(opt.isa);
+                    !(opt.crop_pct >= EFFNET_CROP_PCT_MIN && opt.crop_pct <= 1.0f) || !effnet_isa_supported(opt.isa);
   int sane = 1;
   for (int c = 0; c < 3; c++) {
     opt_invalid |= !isfinite(opt.mean[c]) || !isfinite(opt.std[c]) || fabsf(opt.std[c]) < EFFNET_STD_MIN;

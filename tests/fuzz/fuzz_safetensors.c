@@ -46,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     else if (overflow) fail("an accepted shape whose element count overflows", t->name);
     if (numel != t->numel) fail("numel is not the product of the shape", t->name);
     if ((uint64_t)t->numel * st_dtype_size(t->dtype) != t->nbytes) fail("nbytes is not numel x dtype size", t->name);
-    if (t->nbytes > 0 &&
-        (t->data < data || t->data > data + size || t->nbytes > (size_t)(data + size - t->data)))
+    if (t->nbytes > 0 && (t->data < data || t->data > data + size || t->nbytes > (size_t)(data + size - t->data)))
       fail("the tensor's bytes are not inside the file", t->name);
     g_sink += st_metadata(f, t->name) != NULL;
     if (t->numel <= (1 << 20)) {

@@ -872,8 +872,7 @@ GST_END_TEST;
 
 /* A bad setting fails the state change with a sentence saying why. */
 static void
-expect_error (const gchar * props, GQuark domain, gint code,
-    const gchar * text)
+expect_error (const gchar * props, GQuark domain, gint code, const gchar * text)
 {
   GstElement *pipeline = pipeline_new ("videotestsrc num-buffers=1 ! "
       "efficientnet %s ! fakesink", props);
@@ -1446,8 +1445,7 @@ wait_loads (guint count)
 {
   gint64 end = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
 
-  while (log_count ("loading model") < count &&
-      g_get_monotonic_time () < end)
+  while (log_count ("loading model") < count && g_get_monotonic_time () < end)
     g_usleep (10 * 1000);
 }
 
@@ -1470,8 +1468,7 @@ GST_START_TEST (test_slow_load)
 
   fail_unless (symlink (weights, slow) == 0);
   fail_unless (g_mkdir (broken, 0755) == 0);
-  fail_unless (g_file_set_contents (broken_file, "not safetensors", -1,
-          NULL));
+  fail_unless (g_file_set_contents (broken_file, "not safetensors", -1, NULL));
   g_setenv ("EFFNET_GST_TEST_LOAD_DELAY", G_STRINGIFY (SLOW_LOAD_MS) ":slow",
       TRUE);
   log_start ();

@@ -221,8 +221,7 @@ static GstBuffer *
 add_two_rois (GstBuffer * buf)
 {
   gst_buffer_add_video_region_of_interest_meta (buf, "cat", 10, 20, 100, 80);
-  gst_buffer_add_video_region_of_interest_meta (buf, "dog", 150, 40, 160,
-      190);
+  gst_buffer_add_video_region_of_interest_meta (buf, "dog", 150, 40, 160, 190);
   return buf;
 }
 

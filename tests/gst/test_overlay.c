@@ -105,8 +105,7 @@ add_roi (GstBuffer * buf, guint x, guint y, guint w, guint h,
     gst_video_region_of_interest_meta_add_param (roi,
         gst_structure_new (ROI_PARAM, "label", G_TYPE_STRING, label,
             "label_id", G_TYPE_INT, 207, "confidence", G_TYPE_DOUBLE,
-            confidence, "model_name", G_TYPE_STRING, "efficientnet-b0",
-            NULL));
+            confidence, "model_name", G_TYPE_STRING, "efficientnet-b0", NULL));
   return roi;
 }
 
@@ -394,8 +393,7 @@ GST_START_TEST (test_blend)
   for (y = b->y; y < b->y + b->h; y++)
     for (x = b->x; x < b->x + b->w; x++)
       brightest = MAX (brightest, rgbx_pixel (&f, x, y)[2]);
-  fail_unless (brightest >= 240, "no white text: brightest blue %u",
-      brightest);
+  fail_unless (brightest >= 240, "no white text: brightest blue %u", brightest);
   gst_video_frame_unmap (&f);
   gst_buffer_unref (out);
   gst_buffer_unref (ref);
@@ -650,8 +648,7 @@ GST_START_TEST (test_meta_path)
     gst_buffer_unref (out);
     gst_harness_add_propose_allocation_meta (h,
         GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
-    fail_unless (gst_pad_push_event (h->sinkpad,
-            gst_event_new_reconfigure ()));
+    fail_unless (gst_pad_push_event (h->sinkpad, gst_event_new_reconfigure ()));
     in = pattern_frame (&info, 1);
     add_result (in, 3, FALSE);
     out = push_pull (h, in);
@@ -747,8 +744,7 @@ GST_START_TEST (test_cache)
     else
       add_result (in, 3, i == 4);       /* 4: stale */
     out[i] = push_pull (h, in);
-    seq[i] = gst_video_overlay_composition_get_seqnum (composition_of
-        (out[i]));
+    seq[i] = gst_video_overlay_composition_get_seqnum (composition_of (out[i]));
     rect = gst_video_overlay_composition_get_rectangle (composition_of
         (out[i]), 0);
     px[i] = gst_video_overlay_rectangle_get_pixels_unscaled_raw (rect,

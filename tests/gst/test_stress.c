@@ -54,8 +54,7 @@ small_setup (void)
   fail_unless (g_file_set_contents (config, "{\"architecture\": "
           "\"efficientnet_b0\", \"num_classes\": 1000, \"untrained\": true, "
           "\"pretrained_cfg\": {\"input_size\": [3, 32, 32], "
-          "\"interpolation\": \"bicubic\", \"crop_pct\": 0.875}}\n", -1,
-          NULL));
+          "\"interpolation\": \"bicubic\", \"crop_pct\": 0.875}}\n", -1, NULL));
   g_free (config);
   g_free (link);
   g_free (target);
@@ -601,7 +600,8 @@ props_thread (gpointer data)
  * changes the properties of whichever are playing. */
 GST_START_TEST (test_shared_pipelines)
 {
-  Runner runners[PIPELINES] = { {0} };
+  Runner runners[PIPELINES] = { {0}
+  };
   GThread *threads[PIPELINES], *props;
   guint i, changes = 0, runs = 0, eos = 0, stopped = 0;
   gint64 start = g_get_monotonic_time ();
@@ -877,8 +877,7 @@ GST_START_TEST (test_absurd_caps)
           GST_FLOW_NOT_NEGOTIATED);
       error = bus_error (bus);
       fail_unless (error != NULL, "%s: no error message", caps);
-      fail_unless (strstr (error, "pixels") != NULL, "%s: \"%s\"", caps,
-          error);
+      fail_unless (strstr (error, "pixels") != NULL, "%s: \"%s\"", caps, error);
       printf ("absurd caps: %dx%d %s: \"%s\"\n", cases[c].w, cases[c].h,
           cases[c].format, error);
       g_free (error);
@@ -1028,8 +1027,7 @@ sched_feed (gpointer data)
 
       g_value_init (v, GST_TYPE_ARRAY);
       g_value_copy (gst_structure_get_value (s, "logits"), v);
-      g_hash_table_insert (c->classified, GUINT_TO_POINTER ((guint) source),
-          v);
+      g_hash_table_insert (c->classified, GUINT_TO_POINTER ((guint) source), v);
     }
     gst_buffer_unref (out);
     if (!c->sync)
