@@ -1,6 +1,6 @@
 /* effnetgovernor.h — picks a size by timing the sizes it tries: the team
  * size of a shared model's lone jobs, or the batch size of its single-thread
- * jobs when it is overloaded (effnetshared.c uses one of each).
+ * jobs when it is overloaded (effnetscheduler.c uses one of each).
  *
  * The governor keeps an average time per image for each size, uses the
  * fastest (another size must beat the current one by a margin: times under

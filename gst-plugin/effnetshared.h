@@ -7,12 +7,13 @@
  * the table's lock (elements asking for a model being loaded wait for that
  * load only), and freed when the last element releases it.
  *
- * Scheduling. Each element is a client of the model with at most one pending
- * job (submitting another replaces it: an async element's newest due frame
- * takes the place of an older one not yet started) and at most one job being
- * run. The model has one worker thread per core it may use (num-threads);
- * free workers take pending jobs round robin over the clients, so no stream
- * waits behind another's backlog and no core idles while a stream has a job:
+ * Scheduling (effnetscheduler.c). Each element is a client of the model
+ * with at most one pending job (submitting another replaces it: an async
+ * element's newest due frame takes the place of an older one not yet
+ * started) and at most one job being run. The model has one worker thread
+ * per core it may use (num-threads); free workers take pending jobs round
+ * robin over the clients, so no stream waits behind another's backlog and
+ * no core idles while a stream has a job:
  *  - a lone job (nothing else pending) runs on worker 0 as one OpenMP team
  *    of the free cores, as many as the governor allows (below);
  *  - while several jobs are pending they run side by side, one thread each —

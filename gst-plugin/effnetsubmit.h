@@ -1,4 +1,4 @@
-/* effnetsubmit.h — full frames to the shared model (effnetshared.c), as the
+/* effnetsubmit.h — full frames to the shared model (effnetshared.h), as the
  * element's client of it: sync (the inference threads prepare the frame
  * and the frame waits for its own result) or async (the frame is prepared
  * here into a pending job, which a newer due frame replaces; frames never

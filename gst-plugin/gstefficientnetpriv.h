@@ -12,7 +12,7 @@
  *   effnetroi.c        regions of interest, in batches, sync
  *   effnettiming.c     mode (sync/async), QoS lateness, measured latency
  *
- * The shared model and its scheduler are effnetshared.c. */
+ * The shared models are effnetshared.c, their scheduler effnetscheduler.c. */
 #ifndef __GST_EFFICIENTNET_PRIV_H__
 #define __GST_EFFICIENTNET_PRIV_H__
 
