@@ -109,8 +109,7 @@ fit_workspace (Worker * w, int n, char *err, size_t errlen)
     GST_WARNING ("no workspace for %d images (%s): batches of model %s stay "
         "in chunks of %d on worker %u", want, why, sched->name, had, w->index);
     w->ws_limit = want = had;
-    w->ws = effnet_workspace_new (sched->model, want, threads, why,
-        sizeof why);
+    w->ws = effnet_workspace_new (sched->model, want, threads, why, sizeof why);
   }
   if (w->ws == NULL) {
     g_strlcpy (err, why, errlen);

@@ -8,7 +8,7 @@
 #include "effnetshared.h"
 
 G_BEGIN_DECLS
-
+/* The workers of one model (opaque). */
 typedef struct _EffnetScheduler EffnetScheduler;
 
 /* `threads` workers (one per core to use) for `model`, which must outlive
@@ -25,5 +25,4 @@ void effnet_scheduler_free (EffnetScheduler * sched);
 GstEffnetClient *effnet_scheduler_add_client (EffnetScheduler * sched);
 
 G_END_DECLS
-
 #endif /* __EFFNET_SCHEDULER_H__ */
