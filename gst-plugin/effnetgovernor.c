@@ -46,6 +46,13 @@ effnet_governor_clear (EffnetGovernor * g)
   g_clear_pointer (&g->ns, g_free);
 }
 
+/* A size on at most `free` cores (at least 1). */
+static guint
+fit (guint size, guint free)
+{
+  return CLAMP (size, 1, MAX (free, 1));
+}
+
 guint
 effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
 {
@@ -60,7 +67,7 @@ effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
   if (g->best < g->max)
     cand[n++] = MIN (g->best * 2, g->max);
   if (n == 0)
-    return CLAMP (size, 1, MAX (free, 1));
+    return fit (size, free);
   probe = cand[g->probe_turn % n];
   every = (gdouble) PROBE_EVERY *g->backoff;
   if (g->ns[probe] > 0 && g->ns[g->best] > 0)
@@ -72,7 +79,7 @@ effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
     /* the jobs just before a try of a larger team are sampled */
     if (grows && sample != NULL && g->since_probe + IDLE_JOBS >= every)
       *sample = TRUE;
-    return CLAMP (size, 1, MAX (free, 1));
+    return fit (size, free);
   }
 
   if (grows) {
@@ -81,7 +88,7 @@ effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
       /* too few ticks sampled to tell: sample more first */
       g->waited++;
       *sample = TRUE;
-      return CLAMP (size, 1, MAX (free, 1));
+      return fit (size, free);
     }
     g->last_idle = g->total_ticks >= IDLE_MIN_TICKS ?
         (gdouble) g->ncpu * g->idle_ticks / g->total_ticks : -1;
@@ -92,12 +99,12 @@ effnet_governor_choose (EffnetGovernor * g, guint free, gboolean * sample)
       g->since_probe = 0;
       g->probe_turn++;
       g->skipped++;
-      return CLAMP (size, 1, MAX (free, 1));
+      return fit (size, free);
     }
   }
   g->since_probe = 0;
   g->probe_turn++;
-  return CLAMP (probe, 1, MAX (free, 1));
+  return fit (probe, free);
 }
 
 void
@@ -179,19 +186,16 @@ gboolean
 effnet_cpu_times_read (EffnetCpuTimes * t)
 {
   /* the cpu lines come first; 32 KiB holds them for ~500 CPUs (the
-   * interrupt counts after them can be long) */
-  static const gsize cap = 32 * 1024;
-  gchar *buf = g_malloc (cap);
+   * interrupt counts after them can be long). On the stack: the workers
+   * call this around jobs, and allocate nothing there. */
+  gchar buf[32 * 1024];
   gsize got = 0;
-  gboolean ok;
   int fd = open ("/proc/stat", O_RDONLY | O_CLOEXEC);
 
-  if (fd < 0) {
-    g_free (buf);
+  if (fd < 0)
     return FALSE;
-  }
-  while (got < cap - 1) {
-    ssize_t r = read (fd, buf + got, cap - 1 - got);
+  while (got < sizeof buf - 1) {
+    ssize_t r = read (fd, buf + got, sizeof buf - 1 - got);
 
     if (r < 0 && errno == EINTR)
       continue;
@@ -201,7 +205,5 @@ effnet_cpu_times_read (EffnetCpuTimes * t)
   }
   close (fd);
   buf[got] = '\0';
-  ok = effnet_cpu_times_parse (buf, t);
-  g_free (buf);
-  return ok;
+  return effnet_cpu_times_parse (buf, t);
 }
