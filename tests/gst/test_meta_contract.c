@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkutil.h"
 #include "effnet.h"
 #include "effnetmeta.h"
 
@@ -33,16 +34,12 @@ harness_new (const gchar * props, GstVideoInfo * info)
       weights, props);
   GstElement *element = gst_parse_launch (desc, NULL);
   GstHarness *h;
-  GstCaps *caps;
 
   fail_unless (element != NULL, "%s", desc);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   g_free (desc);
-  caps = gst_caps_from_string ("video/x-raw,format=I420,width=320,"
-      "height=240,framerate=30/1");
-  fail_unless (gst_video_info_from_caps (info, caps));
-  gst_harness_set_src_caps (h, caps);
+  harness_caps (h, info, "I420", 320, 240);
   return h;
 }
 
