@@ -1,9 +1,23 @@
-/* layers.c — time every layer shape of a variant in isolation (1x1 GEMMs with
- * their fused epilogues, depthwise convs) and print ms and GFLOP/s, to see
- * where the time of a forward pass goes and how far each kernel is from peak.
+/* layers.c — where a forward pass spends its time, by layer kind and layer,
+ * in GFLOP/s and as a share of the machine's FMA peak (issue 8); and every
+ * 1x1 convolution shape on its own, our GEMM next to OpenBLAS's sgemm when
+ * the engine was built with it.
  *
- *   build/bench/effnet-layers b0 [threads] [isa]
- */
+ *   build/bench/effnet-layers VARIANT [--threads N] [--isa scalar|avx2|avx512] [--batch N]
+ *                                     [--runs R] [--peak GFLOPS] [--layers] [--shapes]
+ *
+ * The profile (default) runs whole forward passes with the workspace's
+ * profile set (nn/profile.h): thread 0 notes the time at every point where an
+ * op of the graph ends, so each op's time is what it costs in the real pass,
+ * the wait for the team's slowest thread included. It prints one row per
+ * layer kind (stem, expand, depthwise, streamed expand+depthwise, SE, gate,
+ * project, head, pool, classifier) and, with --layers, one per op.
+ * FLOP = 2 x multiply-adds (the paper's 0.39 G multiply-adds of B0 = 0.78
+ * GFLOP); an elementwise multiply or add counts 1. --peak: the FMA peak from
+ * build/bench/effnet-fmapeak for the same thread count, to print % of peak.
+ *
+ * --shapes times each distinct 1x1 GEMM shape of the variant in isolation
+ * (M = pixels, K, N, with its fused epilogue), median of R runs. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +28,13 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "model.h"
+#include "profile.h"
+
+typedef struct {
+  int variant, threads, batch, runs, layers, shapes;
+  double peak;
+  EffnetIsa isa;
+} Args;
 
 static double now_ms(void) {
   struct timespec ts;
@@ -21,130 +42,274 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-typedef struct {
-  double ms[64];
-  int n;
-} Samples;
-
-static int cmp(const void *a, const void *b) {
+static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
-static double median(Samples *s) {
-  qsort(s->ms, (size_t)s->n, sizeof(double), cmp);
-  return s->ms[s->n / 2];
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof(double), cmp_double);
+  return v[n / 2];
 }
 
-static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Activation act, int threads, int reps,
-                        float *rows) {
+static int usage(const char *why) {
+  if (why) fprintf(stderr, "effnet-layers: %s\n", why);
+  fprintf(stderr, "usage: effnet-layers VARIANT [--threads N] [--isa scalar|avx2|avx512] [--batch N] [--runs R]\n"
+                  "                     [--peak GFLOPS] [--layers] [--shapes]\n");
+  return 2;
+}
+
+static int parse_args(int argc, char **argv, Args *a) {
+  *a = (Args){.variant = -1, .threads = 1, .batch = 1, .runs = 20, .isa = EFFNET_ISA_AUTO};
+  for (int i = 1; i < argc; i++) {
+    const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(k, "--layers")) {
+      a->layers = 1;
+    } else if (!strcmp(k, "--shapes")) {
+      a->shapes = 1;
+    } else if (!strncmp(k, "--", 2)) {
+      if (!v) return usage("an option needs a value");
+      i++;
+      if (!strcmp(k, "--threads")) {
+        a->threads = atoi(v);
+      } else if (!strcmp(k, "--batch")) {
+        a->batch = atoi(v);
+      } else if (!strcmp(k, "--runs")) {
+        a->runs = atoi(v);
+      } else if (!strcmp(k, "--peak")) {
+        a->peak = atof(v);
+      } else if (!strcmp(k, "--isa")) {
+        a->isa = !strcmp(v, "scalar")   ? EFFNET_ISA_SCALAR
+                 : !strcmp(v, "avx2")   ? EFFNET_ISA_AVX2
+                 : !strcmp(v, "avx512") ? EFFNET_ISA_AVX512
+                                        : (EffnetIsa)-1;
+        if ((int)a->isa < 0) return usage("--isa is scalar, avx2 or avx512");
+      } else {
+        return usage("unknown option");
+      }
+    } else if (a->variant < 0) {
+      a->variant = effnet_variant_from_name(k);
+      if (a->variant < 0) return usage("VARIANT is b0 .. b7");
+    } else {
+      return usage("one variant only");
+    }
+  }
+  if (a->variant < 0) return usage(NULL);
+  if (a->threads < 1 || a->threads > 1024 || a->batch < 1 || a->batch > 256 || a->runs < 1 || a->runs > 100000)
+    return usage("--threads 1..1024, --batch 1..256, --runs 1..100000");
+  return 0;
+}
+
+/* ---- FLOP per image of each op (2 per multiply-add) ---- */
+
+static double op_flops(const EffnetModel *m, int layer, OpKind k) {
+  if (layer == PROFILE_STEM_LAYER) {
+    if (k == OP_STEM) return 2.0 * m->stem_out * m->stem_out * m->stem.K * m->stem.N;
+    return 0;
+  }
+  int i = layer - PROFILE_BLOCK0;
+  if (i == m->arch.num_blocks) {
+    double hw = (double)m->head_size * m->head_size;
+    if (k == OP_HEAD) return 2.0 * hw * m->head.K * m->head.N;
+    if (k == OP_POOL) return hw * m->head.N;
+    if (k == OP_CLASSIFIER) return 2.0 * m->classifier.K * m->classifier.N;
+    return 0;
+  }
+  const Block *b = &m->blocks[i];
+  const BlockSpec *s = &b->spec;
+  double in = (double)b->geom.in_size * b->geom.in_size, out = (double)b->geom.out_size * b->geom.out_size;
+  double expand = s->expand != 1 ? 2.0 * in * s->in_ch * s->exp_ch : 0;
+  double dw = 2.0 * out * s->exp_ch * s->kernel * s->kernel;
+  switch (k) {
+    case OP_EXPAND: return expand;
+    case OP_DWCONV: return dw;
+    case OP_EXPAND_DW: return expand + dw;
+    case OP_SE: return 2.0 * 2.0 * s->exp_ch * s->se_ch;
+    case OP_GATE: {
+      double npad = (double)(s->out_ch + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
+      return out < npad ? out * s->exp_ch : (double)s->exp_ch * npad;
+    }
+    case OP_PROJECT: return 2.0 * out * s->exp_ch * s->out_ch;
+    default: return 0;
+  }
+}
+
+static void op_name(const EffnetModel *m, int layer, OpKind k, char *buf, size_t len) {
+  if (layer == PROFILE_STEM_LAYER) {
+    snprintf(buf, len, "%s %dx%d 3>%d", profile_kind_name(k), m->stem_out, m->stem_out, m->stem.N);
+    return;
+  }
+  int i = layer - PROFILE_BLOCK0;
+  if (i == m->arch.num_blocks) {
+    snprintf(buf, len, "%s %dx%d %d>%d", profile_kind_name(k), m->head_size, m->head_size,
+             k == OP_CLASSIFIER ? m->classifier.K : m->head.K, k == OP_CLASSIFIER ? m->classifier.N : m->head.N);
+    return;
+  }
+  const Block *b = &m->blocks[i];
+  const BlockSpec *s = &b->spec;
+  switch (k) {
+    case OP_EXPAND:
+      snprintf(buf, len, "b%d expand %dx%d %d>%d", i, b->geom.in_size, b->geom.in_size, s->in_ch, s->exp_ch);
+      break;
+    case OP_DWCONV:
+    case OP_EXPAND_DW:
+      snprintf(buf, len, "b%d %s%d s%d %dx%d c%d", i, k == OP_DWCONV ? "dw" : "expand+dw", s->kernel, s->stride,
+               b->geom.out_size, b->geom.out_size, s->exp_ch);
+      break;
+    case OP_PROJECT:
+      snprintf(buf, len, "b%d project %dx%d %d>%d", i, b->geom.out_size, b->geom.out_size, s->exp_ch, s->out_ch);
+      break;
+    default: snprintf(buf, len, "b%d %s c%d", i, profile_kind_name(k), s->exp_ch);
+  }
+}
+
+static void print_row(const char *name, double ms, double mflop, double total_ms, double peak) {
+  double gflops = ms > 0 ? mflop / ms : 0; /* MFLOP / ms = GFLOP/s */
+  printf("%-30s %9.3f %6.1f%% %9.1f %8.1f", name, ms, 100.0 * ms / total_ms, mflop, gflops);
+  if (peak > 0) printf(" %6.1f%%", 100.0 * gflops / peak);
+  printf("\n");
+}
+
+static void print_header(const char *first, double peak) {
+  printf("%-30s %9s %7s %9s %8s%s\n", first, "ms/image", "time", "MFLOP", "GFLOP/s", peak > 0 ? "  % peak" : "");
+}
+
+static int profile(const EffnetModel *m, const Args *a) {
+  char err[EFFNET_ERRLEN];
+  const EffnetInfo *info = effnet_model_info(m);
+  int S = info->input_size, B = a->batch;
+  EffnetWorkspace *ws = effnet_workspace_new(m, B, a->threads, err, sizeof err);
+  float *x = malloc(sizeof(float) * (size_t)B * 3 * S * S), *logits = malloc(sizeof(float) * B * info->num_classes);
+  EffnetProfile *p = calloc(1, sizeof *p);
+  double *plain = malloc(sizeof(double) * (size_t)a->runs);
+  if (!ws || !x || !logits || !p || !plain) {
+    fprintf(stderr, "effnet-layers: %s\n", ws ? "out of memory" : err);
+    return 1;
+  }
+  uint32_t r = 12345;
+  for (size_t i = 0; i < (size_t)B * 3 * S * S; i++) {
+    r = r * 1664525u + 1013904223u;
+    x[i] = (float)(r >> 8) / 16777216.0f * 4.0f - 2.0f;
+  }
+  for (int i = 0; i < 3; i++) effnet_forward(m, ws, x, B, logits, NULL, 0); /* warm up */
+  /* Plain passes and profiled passes alternate, so both see the same machine. */
+  for (int i = 0; i < a->runs; i++) {
+    double t = now_ms();
+    effnet_forward(m, ws, x, B, logits, NULL, 0);
+    plain[i] = (now_ms() - t) / B;
+    effnet_workspace_set_profile(ws, p);
+    effnet_forward(m, ws, x, B, logits, NULL, 0);
+    effnet_workspace_set_profile(ws, NULL);
+  }
+  const int nlayers = PROFILE_BLOCK0 + m->arch.num_blocks + 1;
+  const double per = 1.0 / ((double)p->passes * B); /* summed ms -> ms per image */
+  double kind_ms[OP_KINDS] = {0}, kind_mflop[OP_KINDS] = {0}, total_ms = 0, total_mflop = 0;
+  for (int l = 0; l < nlayers; l++)
+    for (int k = 0; k < OP_KINDS; k++) {
+      if (p->ms[l][k] == 0) continue; /* an op this layer does not have (or the other of two paths) */
+      kind_ms[k] += p->ms[l][k] * per;
+      kind_mflop[k] += op_flops(m, l, (OpKind)k) / 1e6;
+    }
+  for (int k = 0; k < OP_KINDS; k++) {
+    total_ms += kind_ms[k];
+    total_mflop += kind_mflop[k];
+  }
+  double plain_ms = median(plain, a->runs);
+  printf("EfficientNet-%s %dx%d, %s kernels, %d thread%s, batch %d, %d profiled passes (alternating with %d plain)\n",
+         effnet_variant_name(info->variant), S, S, effnet_isa_name(info->isa), a->threads, a->threads == 1 ? "" : "s",
+         B, p->passes, a->runs);
+  if (a->layers) {
+    print_header("op", a->peak);
+    for (int l = 0; l < nlayers; l++)
+      for (int k = 0; k < OP_KINDS; k++) {
+        if (p->ms[l][k] == 0) continue;
+        char name[64];
+        op_name(m, l, (OpKind)k, name, sizeof name);
+        print_row(name, p->ms[l][k] * per, op_flops(m, l, (OpKind)k) / 1e6, total_ms, a->peak);
+      }
+    printf("\n");
+  }
+  print_header("layer kind", a->peak);
+  for (int k = 0; k < OP_KINDS; k++)
+    if (kind_ms[k] > 0) print_row(profile_kind_name((OpKind)k), kind_ms[k], kind_mflop[k], total_ms, a->peak);
+  print_row("whole pass (profiled)", total_ms, total_mflop, total_ms, a->peak);
+  printf("whole pass, not profiled: %.3f ms/image (median of %d), %.1f GFLOP/s", plain_ms, a->runs,
+         total_mflop / plain_ms);
+  if (a->peak > 0) printf(", %.1f%% of the %.1f GFLOP/s peak", 100.0 * total_mflop / plain_ms / a->peak, a->peak);
+  printf("\n");
+  free(plain);
+  free(p);
+  free(x);
+  free(logits);
+  effnet_workspace_free(ws);
+  return 0;
+}
+
+/* ---- each 1x1 shape alone ---- */
+
+static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Activation act, int threads, int reps) {
   int K = w->K, N = w->N;
   float *a = model_alloc_floats((size_t)size * size * K), *c = model_alloc_floats((size_t)size * size * N);
+  float *rows = model_alloc_floats((size_t)threads * m->kern->mr * K);
+  double *t = malloc(sizeof(double) * (size_t)reps);
   for (size_t i = 0; i < (size_t)size * size * K; i++) a[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
   View va = {a, size, size, K, (ptrdiff_t)size * K, (ptrdiff_t)size * size * K};
   View vc = {c, size, size, N, (ptrdiff_t)size * N, (ptrdiff_t)size * size * N};
   GemmJob job = {.n = 1, .a = &va, .w = w, .act = act, .c = &vc};
-  Samples s = {.n = 0};
-  for (int r = 0; r < reps + 2; r++) {
-    double t = now_ms();
+  for (int r = -2; r < reps; r++) {
+    double t0 = now_ms();
 #pragma omp parallel num_threads(threads)
-    gemm_job_share(m->kern, &job, rows + (size_t)omp_get_thread_num() * m->kern->mr * 4096, omp_get_thread_num(),
+    gemm_job_share(m->kern, &job, rows + (size_t)omp_get_thread_num() * m->kern->mr * K, omp_get_thread_num(),
                    omp_get_num_threads());
-    if (r >= 2 && s.n < 64) s.ms[s.n++] = now_ms() - t;
+    if (r >= 0) t[r] = now_ms() - t0;
   }
+  double med = median(t, reps);
+  free(t);
+  free(rows);
   free(a);
   free(c);
-  return median(&s);
+  return med;
 }
 
-static double time_dw(const EffnetModel *m, const Block *b, int threads, int reps) {
-  const BlockGeom *g = &b->geom;
-  int C = b->spec.exp_ch, Wp = g->in_size + g->pad_l + g->pad_r, Hp = g->in_size + g->pad_t + g->pad_b;
-  int Ho = g->out_size;
-  float *in = model_alloc_floats((size_t)Hp * Wp * C), *out = model_alloc_floats((size_t)Ho * Ho * C);
-  float *pool = model_alloc_floats((size_t)threads * C);
-  for (size_t i = 0; i < (size_t)Hp * Wp * C; i++) in[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-  DwconvArgs a = {.out_w = Ho,
-                  .c = C,
-                  .k = b->spec.kernel,
-                  .stride = b->spec.stride,
-                  .w = b->dw.w,
-                  .bias = b->dw.bias,
-                  .act = ACT_SILU};
-  Samples s = {.n = 0};
-  for (int r = 0; r < reps + 2; r++) {
-    double t = now_ms();
-#pragma omp parallel num_threads(threads)
-    {
-      float *p = pool + (size_t)omp_get_thread_num() * C;
-#pragma omp for schedule(static)
-      for (int y = 0; y < Ho; y++) {
-        const float *rows[5];
-        for (int ky = 0; ky < a.k; ky++) rows[ky] = in + (size_t)(y * a.stride + ky) * Wp * C;
-        m->kern->dwconv(&a, rows, out + (size_t)y * Ho * C, p);
-      }
+static void shape_row(const EffnetModel *m, const Args *a, const char *what, const PackedGemm *w, int size,
+                      Activation act) {
+  double ms = time_gemm(m, w, size, act, a->threads, a->runs);
+  double mflop = 2.0 * size * size * w->K * w->N / 1e6;
+  char name[64];
+  snprintf(name, sizeof name, "%s M=%d K=%d N=%d", what, size * size, w->K, w->N);
+  printf("%-36s %9.3f %8.1f\n", name, ms, mflop / ms);
+}
+
+static int shapes(const EffnetModel *m, const Args *a) {
+  printf("%-36s %9s %8s\n", "1x1 shape (isolated)", "ours ms", "GFLOP/s");
+  for (int i = 0; i < m->arch.num_blocks; i++) {
+    const Block *b = &m->blocks[i];
+    char what[32];
+    if (b->spec.expand != 1) {
+      snprintf(what, sizeof what, "b%d expand", i);
+      shape_row(m, a, what, &b->expand, b->geom.in_size, ACT_SILU);
     }
-    if (r >= 2 && s.n < 64) s.ms[s.n++] = now_ms() - t;
+    snprintf(what, sizeof what, "b%d project", i);
+    shape_row(m, a, what, &b->project, b->geom.out_size, ACT_NONE);
   }
-  free(in);
-  free(out);
-  free(pool);
-  return median(&s);
+  shape_row(m, a, "head", &m->head, m->head_size, ACT_SILU);
+  return 0;
 }
 
 int main(int argc, char **argv) {
-  int variant = argc > 1 ? effnet_variant_from_name(argv[1]) : 0;
-  int threads = argc > 2 ? atoi(argv[2]) : 1;
+  Args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc) return rc;
   EffnetOptions opt;
   effnet_options_init(&opt);
-  if (argc > 3)
-    opt.isa = !strcmp(argv[3], "avx2")     ? EFFNET_ISA_AVX2
-              : !strcmp(argv[3], "scalar") ? EFFNET_ISA_SCALAR
-                                           : EFFNET_ISA_AVX512;
+  opt.isa = a.isa;
   char err[EFFNET_ERRLEN];
-  EffnetModel *m = effnet_model_random(variant < 0 ? 0 : variant, 1000, 1, &opt, err, sizeof err);
+  EffnetModel *m = effnet_model_random(a.variant, 1000, 1, &opt, err, sizeof err);
   if (!m) {
-    fprintf(stderr, "%s\n", err);
+    fprintf(stderr, "effnet-layers: %s\n", err);
     return 1;
   }
-  int reps = 15;
-  float *rows = model_alloc_floats((size_t)threads * m->kern->mr * 4096);
-  double tot_gemm = 0, tot_dw = 0, flops_gemm = 0, flops_dw = 0;
-  printf("%-28s %8s %8s\n", "layer", "ms", "GFLOP/s");
-  for (int i = 0; i < m->arch.num_blocks; i++) {
-    const Block *b = &m->blocks[i];
-    const BlockSpec *s = &b->spec;
-    char name[64];
-    if (s->expand != 1) {
-      double ms = time_gemm(m, &b->expand, b->geom.in_size, ACT_SILU, threads, reps, rows);
-      double f = 2.0 * b->geom.in_size * b->geom.in_size * s->in_ch * s->exp_ch;
-      snprintf(name, sizeof name, "b%d expand %dx%d %d>%d", i, b->geom.in_size, b->geom.in_size, s->in_ch, s->exp_ch);
-      printf("%-28s %8.3f %8.1f\n", name, ms, f / ms / 1e6);
-      tot_gemm += ms;
-      flops_gemm += f;
-    }
-    double ms = time_dw(m, b, threads, reps);
-    double f = 2.0 * b->geom.out_size * b->geom.out_size * s->exp_ch * s->kernel * s->kernel;
-    snprintf(name, sizeof name, "b%d dw%d s%d %dx%d c%d", i, s->kernel, s->stride, b->geom.out_size, b->geom.out_size,
-             s->exp_ch);
-    printf("%-28s %8.3f %8.1f\n", name, ms, f / ms / 1e6);
-    tot_dw += ms;
-    flops_dw += f;
-    ms = time_gemm(m, &b->project, b->geom.out_size, ACT_NONE, threads, reps, rows);
-    f = 2.0 * b->geom.out_size * b->geom.out_size * s->exp_ch * s->out_ch;
-    snprintf(name, sizeof name, "b%d project %dx%d %d>%d", i, b->geom.out_size, b->geom.out_size, s->exp_ch, s->out_ch);
-    printf("%-28s %8.3f %8.1f\n", name, ms, f / ms / 1e6);
-    tot_gemm += ms;
-    flops_gemm += f;
-  }
-  double ms = time_gemm(m, &m->head, m->head_size, ACT_SILU, threads, reps, rows);
-  double f = 2.0 * m->head_size * m->head_size * m->head.K * m->head.N;
-  printf("%-28s %8.3f %8.1f\n", "head", ms, f / ms / 1e6);
-  tot_gemm += ms;
-  flops_gemm += f;
-  printf("total 1x1: %.3f ms (%.1f GFLOP/s), depthwise: %.3f ms (%.1f GFLOP/s)\n", tot_gemm,
-         flops_gemm / tot_gemm / 1e6, tot_dw, flops_dw / tot_dw / 1e6);
-  free(rows);
+  rc = a.shapes ? shapes(m, &a) : profile(m, &a);
   effnet_model_free(m);
-  return 0;
+  return rc;
 }

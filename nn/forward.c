@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "gemm-blas.h"
 #include "gemm.h"
 #include "model.h"
 #include "prep.h"
+#include "profile.h"
 #include "threads.h"
 
 struct EffnetWorkspace {
@@ -41,7 +44,8 @@ struct EffnetWorkspace {
   float *gated;     /* project weights times one image's SE gate */
   float *rows;      /* [threads][mr * kmax] gathered GEMM rows */
   size_t cmax, semax, kmax, ring_floats, bytes;
-  void *block; /* one zeroed allocation holding every buffer above */
+  void *block;         /* one zeroed allocation holding every buffer above */
+  EffnetProfile *prof; /* NULL unless bench/layers.c asked (profile.h) */
 };
 
 typedef struct {
@@ -224,6 +228,44 @@ void effnet_workspace_free(EffnetWorkspace *ws) {
 
 size_t effnet_workspace_bytes(const EffnetWorkspace *ws) { return ws ? ws->bytes : 0; }
 
+/* ---- the profile (profile.h): thread 0 notes the time at each point of
+ * the graph where an op has ended ---- */
+
+static double clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static void mark(EffnetWorkspace *ws, int ith, int layer, OpKind kind) {
+  EffnetProfile *p = ws->prof;
+  if (!p || ith != 0) return;
+  double t = clock_ms();
+  p->ms[layer][kind] += t - p->last;
+  p->last = t;
+}
+
+void effnet_workspace_set_profile(EffnetWorkspace *ws, EffnetProfile *p) {
+  if (ws) ws->prof = p;
+}
+
+const char *profile_kind_name(OpKind k) {
+  static const char *const names[OP_KINDS] = {
+      [OP_INPUT] = "input",
+      [OP_STEM] = "stem",
+      [OP_EXPAND] = "expand",
+      [OP_DWCONV] = "dwconv",
+      [OP_EXPAND_DW] = "expand+dw",
+      [OP_SE] = "se",
+      [OP_GATE] = "gate",
+      [OP_PROJECT] = "project",
+      [OP_HEAD] = "head",
+      [OP_POOL] = "pool",
+      [OP_CLASSIFIER] = "classifier",
+  };
+  return k >= 0 && k < OP_KINDS ? names[k] : "?";
+}
+
 /* ---- ops: every thread of the region calls each one with its (ith, nth)
  * and does its share (effnet_share, or a split of its own by cost); no op
  * waits for another thread or asks OpenMP anything ---- */
@@ -368,13 +410,14 @@ static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho, int ith, int 
   }
 }
 
-/* w with row k of B multiplied by gate[k], into dst (shared by the team):
- * this thread's share of the panel rows. */
+/* w with row k of B multiplied by gate[k], into dst (shared by the team, in
+ * w's layout: panels, or plain on OpenBLAS): this thread's share of the rows. */
 static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst, int ith, int nth) {
-  const size_t rows = (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
+  const size_t rows = w->plain ? (size_t)w->K : (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
   long long r0, r1;
   effnet_share((long long)rows, ith, nth, &r0, &r1);
-  m->kern->scale_panels(w->b, gate, w->K, (size_t)r0, (size_t)r1, dst);
+  if (w->plain) gemm_blas_gate_rows(w->plain, gate, w->N, (size_t)r0, (size_t)r1, dst);
+  else m->kern->scale_panels(w->b, gate, w->K, (size_t)r0, (size_t)r1, dst);
 }
 
 /* x (n images) channel c times gate[image][c], in place: this thread's
@@ -444,6 +487,7 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
                           int ith, int nth) {
   const Block *b = &m->blocks[i];
   const BlockSpec *s = &b->spec;
+  const int layer = PROFILE_BLOCK0 + i;
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
   Pads pad = block_pads(b);
   if (block_streams(b)) {
@@ -454,11 +498,13 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
     GemmJob ex = {.n = n, .a = in, .w = &b->expand, .act = ACT_SILU, .c = &e};
     gemm(m, ws, &ex, ith, nth);
 #pragma omp barrier
+    mark(ws, ith, layer, OP_EXPAND);
     depthwise(m, ws, b, &e, pad, &d, n, ith, nth);
   } else {
     depthwise(m, ws, b, in, pad, &d, n, ith, nth); /* stage 1: the block input has the borders */
   }
 #pragma omp barrier
+  mark(ws, ith, layer, block_streams(b) ? OP_EXPAND_DW : OP_DWCONV);
   finish_pool(ws, s->exp_ch, n, b->geom.out_size, ith, nth);
 #pragma omp barrier
 
@@ -471,6 +517,7 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   GemmJob e = {.n = n, .a = &se1, .w = &b->se_expand, .act = ACT_SIGMOID, .c = &se2};
   gemm(m, ws, &e, ith, nth);
 #pragma omp barrier
+  mark(ws, ith, layer, OP_SE);
 
   /* Project. The SE gate scales its input channels: either the rows of the
    * weights (K*N multiplies per image; then one GEMM per image) or the
@@ -480,19 +527,25 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   if ((size_t)d.h * d.w < npad) {
     gate_activations(m, &d, ws->se2, (ptrdiff_t)ws->cmax, n, ith, nth);
 #pragma omp barrier
+    mark(ws, ith, layer, OP_GATE);
     GemmJob p = {.n = n, .a = &d, .w = &b->project, .act = ACT_NONE, .c = out, .res = s->residual ? in : NULL};
     gemm(m, ws, &p, ith, nth);
 #pragma omp barrier
+    mark(ws, ith, layer, OP_PROJECT);
     return;
   }
-  PackedGemm gated = {b->project.K, b->project.N, ws->gated, b->project.bias};
+  PackedGemm gated = b->project; /* the same layout, in ws->gated */
+  if (gated.plain) gated.plain = ws->gated;
+  else gated.b = ws->gated;
   for (int img = 0; img < n; img++) {
     gate_weights(m, &b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated, ith, nth);
 #pragma omp barrier
+    mark(ws, ith, layer, OP_GATE);
     View di = image_view(&d, img), oi = image_view(out, img), ii = image_view(in, img);
     GemmJob p = {.n = 1, .a = &di, .w = &gated, .act = ACT_NONE, .c = &oi, .res = s->residual ? &ii : NULL};
     gemm(m, ws, &p, ith, nth);
 #pragma omp barrier /* also before the next image's gate_weights overwrites ws->gated */
+    mark(ws, ith, layer, OP_PROJECT);
   }
 }
 
@@ -500,13 +553,15 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
  * classifier: it is the pass's last op, and the region's end joins. */
 static void head_forward(const EffnetModel *m, EffnetWorkspace *ws, const View *in, float *logits, int n, int ith,
                          int nth) {
-  const int C = m->arch.head_ch;
+  const int C = m->arch.head_ch, layer = PROFILE_BLOCK0 + m->arch.num_blocks;
   View h = make_view(ws->e, m->head_size, C, kNoPad);
   GemmJob hj = {.n = n, .a = in, .w = &m->head, .act = ACT_SILU, .c = &h};
   gemm(m, ws, &hj, ith, nth);
 #pragma omp barrier
+  mark(ws, ith, layer, OP_HEAD);
   global_pool(&h, ws->feat, n, ith, nth);
 #pragma omp barrier
+  mark(ws, ith, layer, OP_POOL);
   View feat = vec_view(ws->feat, C, C);
   View out = vec_view(logits, m->info.num_classes, m->info.num_classes);
   GemmJob cj = {.n = n, .a = &feat, .w = &m->classifier, .act = ACT_NONE, .c = &out};
@@ -533,6 +588,7 @@ static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Inp
     input_to_nhwc(in->input, &image, n, ith, nth);
   }
 #pragma omp barrier
+  mark(ws, ith, PROFILE_STEM_LAYER, OP_INPUT);
   Pads in_pad = input_pads(m, 0);
   View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
   zero_border(&x, in_pad, n, ith, nth);
@@ -546,6 +602,7 @@ static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Inp
                   .c = &x};
   gemm(m, ws, &stem, ith, nth);
 #pragma omp barrier
+  mark(ws, ith, PROFILE_STEM_LAYER, OP_STEM);
   int cur = 0;
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
@@ -569,9 +626,12 @@ static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *i
     int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
     Input in = {input ? input + (size_t)done * in_img : NULL, prep, done};
     float *out = logits + (size_t)done * m->info.num_classes;
+    if (ws->prof) ws->prof->last = clock_ms();
 #pragma omp parallel num_threads(ws->active)
     network_forward(m, ws, &in, chunk, out, omp_get_thread_num(), omp_get_num_threads());
+    mark(ws, 0, PROFILE_BLOCK0 + m->arch.num_blocks, OP_CLASSIFIER); /* the region's end joined the team */
   }
+  if (ws->prof) ws->prof->passes++;
 }
 
 static int check_call(const EffnetModel *m, const EffnetWorkspace *ws, const void *input, float *logits, char *err,
