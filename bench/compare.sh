@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Side-by-side speed of our engine (build/nn/effnet) and ONNX Runtime 1.30 on the
-# same EfficientNet models, batch 1, fp32.
+# same EfficientNet models, fp32, batch 1 unless BATCH says otherwise.
 #
 #   bench/compare.sh              # b0 .. b7, at 1 and 2 threads
 #   bench/compare.sh b0 b4        # just these variants
 #   THREADS="2" bench/compare.sh  # just 2 threads
+#   BATCH="1 4 8 16" bench/compare.sh b0   # batch throughput (ms per image at each batch)
 #
 # Environment (all optional):
 #   EFFNET    our binary                         (default: build/nn/effnet)
 #   THREADS   thread counts to measure           (default: "1 2")
+#   BATCH     batch sizes to measure              (default: "1"; above 1, ORT runs
+#             bN.dynbatch.onnx, the same weights with a free batch dimension)
 #   ROUNDS    interleaved rounds of ours-then-ORT (default: 3)
 #   TARGET_S  seconds aimed at per measurement    (default: 4)
 #   MIN_RUNS / MAX_RUNS  bounds on runs per measurement (default: 3 / 500)
@@ -28,6 +31,7 @@ OUT="$BENCH_DIR/out"
 
 EFFNET=${EFFNET:-$ROOT/build/nn/effnet}
 THREADS=${THREADS:-"1 2"}
+BATCH=${BATCH:-1}
 ROUNDS=${ROUNDS:-3}
 TARGET_S=${TARGET_S:-4}
 MIN_RUNS=${MIN_RUNS:-3}
@@ -64,7 +68,12 @@ fi
 for t in $THREADS; do
     [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "THREADS must list positive integers, got '$THREADS'"
 done
+for b in $BATCH; do
+    [[ "$b" =~ ^[1-9][0-9]*$ ]] && [ "$b" -le 256 ] || die "BATCH must list integers 1..256, got '$BATCH'"
+done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+batched=0
+for b in $BATCH; do [ "$b" -eq 1 ] || batched=1; done
 
 # ---------------------------------------------------------------- prerequisites
 
@@ -84,13 +93,16 @@ fi
 
 missing=()
 for v in "${VARIANTS[@]}"; do
-    if [ ! -f "$OUT/b$v.onnx" ] || [ ! -f "$OUT/b$v.safetensors" ]; then
+    if [ ! -f "$OUT/b$v.onnx" ] || [ ! -f "$OUT/b$v.safetensors" ] \
+        || { [ "$batched" = 1 ] && [ ! -f "$OUT/b$v.dynbatch.onnx" ]; }; then
         missing+=("b$v")
     fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
     say "building models: ${missing[*]} (B7 takes a while and ~260 MB per file)"
-    "$PYTHON" "$BENCH_DIR/make_models.py" --out "$OUT" "${missing[@]}" \
+    dyn=()
+    [ "$batched" = 1 ] && dyn=(--dynamic-batch)
+    "$PYTHON" "$BENCH_DIR/make_models.py" --out "$OUT" "${dyn[@]}" "${missing[@]}" \
         || die "model generation failed (needs torch + torchvision; try PYTHON=/usr/bin/python3)"
 fi
 
@@ -125,20 +137,23 @@ measure() {
     echo "$ms"
 }
 
-ours() {  # variant threads runs
-    measure "effnet b$1 t$2 r$3" "$EFFNET" bench --variant "b$1" --weights "$OUT/b$1.safetensors" \
-        --threads "$2" --batch 1 --runs "$3"
+ours() {  # variant threads runs batch
+    measure "effnet b$1 t$2 r$3 n$4" "$EFFNET" bench --variant "b$1" --weights "$OUT/b$1.safetensors" \
+        --threads "$2" --batch "$4" --runs "$3"
 }
 
-ort() {   # variant threads runs
-    measure "ort b$1 t$2 r$3" "$NODE" "$BENCH_DIR/ort_bench.js" "$OUT/b$1.onnx" "$2" "${SIZES[$1]}" \
-        --runs "$3" --warmup "$WARMUP"
+ort() {   # variant threads runs batch
+    local model="$OUT/b$1.onnx"
+    [ "$4" -eq 1 ] || model="$OUT/b$1.dynbatch.onnx"
+    measure "ort b$1 t$2 r$3 n$4" "$NODE" "$BENCH_DIR/ort_bench.js" "$model" "$2" "${SIZES[$1]}" \
+        --runs "$3" --warmup "$WARMUP" --batch "$4"
 }
 
-# Number of runs so that one measurement lasts about TARGET_S seconds, given ms per run.
+# Number of runs (of a whole batch) so that one measurement lasts about TARGET_S seconds,
+# given ms per image and the batch.
 runs_for() {
-    awk -v ms="$1" -v s="$TARGET_S" -v lo="$MIN_RUNS" -v hi="$MAX_RUNS" 'BEGIN {
-        r = (ms > 0) ? int(s * 1000 / ms + 0.5) : hi
+    awk -v ms="$1" -v b="$2" -v s="$TARGET_S" -v lo="$MIN_RUNS" -v hi="$MAX_RUNS" 'BEGIN {
+        r = (ms > 0) ? int(s * 1000 / (ms * b) + 0.5) : hi
         if (r < lo) r = lo
         if (r > hi) r = hi
         print r }'
@@ -164,46 +179,59 @@ t_start=$SECONDS
 
 {
     echo
-    echo "######## compare.sh $started: variants ${VARIANTS[*]/#/b}, threads $THREADS, rounds $ROUNDS"
+    echo "######## compare.sh $started: variants ${VARIANTS[*]/#/b}, threads $THREADS, batch $BATCH, rounds $ROUNDS"
     echo "effnet: $EFFNET"
 } >>"$LOG"
 
-say "effnet=$EFFNET, ORT $ORT_VERSION, variants: ${VARIANTS[*]/#/b}, threads: $THREADS, $ROUNDS rounds"
+say "effnet=$EFFNET, ORT $ORT_VERSION, variants: ${VARIANTS[*]/#/b}, threads: $THREADS, batch: $BATCH, $ROUNDS rounds"
 
 rows=()
 for v in "${VARIANTS[@]}"; do
-    for t in $THREADS; do
+  for t in $THREADS; do
+    for n in $BATCH; do
         t_cfg=$SECONDS
+        cfg="b$v ${t}t"
+        [ "$batched" = 1 ] && cfg="$cfg batch $n"
         # Probe: a short run of each, to size the real measurements (~TARGET_S seconds each).
-        probe_ours=$(ours "$v" "$t" 2)
-        probe_ort=$(ort "$v" "$t" 2)
-        r_ours=$(runs_for "$probe_ours")
-        r_ort=$(runs_for "$probe_ort")
-        say "b$v ${t}t: probe effnet $probe_ours ms, ORT $probe_ort ms -> runs $r_ours / $r_ort"
+        probe_ours=$(ours "$v" "$t" 2 "$n")
+        probe_ort=$(ort "$v" "$t" 2 "$n")
+        r_ours=$(runs_for "$probe_ours" "$n")
+        r_ort=$(runs_for "$probe_ort" "$n")
+        say "$cfg: probe effnet $probe_ours ms, ORT $probe_ort ms -> runs $r_ours / $r_ort"
 
         # Interleaved rounds, ours then ORT, so both see the same machine conditions.
         m_ours=(); m_ort=()
         for ((r = 1; r <= ROUNDS; r++)); do
-            a=$(ours "$v" "$t" "$r_ours")
-            b=$(ort "$v" "$t" "$r_ort")
+            a=$(ours "$v" "$t" "$r_ours" "$n")
+            b=$(ort "$v" "$t" "$r_ort" "$n")
             m_ours+=("$a"); m_ort+=("$b")
-            say "b$v ${t}t round $r/$ROUNDS: effnet $a ms, ORT $b ms"
+            say "$cfg round $r/$ROUNDS: effnet $a ms, ORT $b ms"
         done
         med_ours=$(median "${m_ours[@]}")
         med_ort=$(median "${m_ort[@]}")
         ratio=$(awk -v a="$med_ours" -v b="$med_ort" 'BEGIN { printf "%.2f", a / b }')
-        row="| B$v | $t | $(fmt_ms "$med_ours") | $(fmt_ms "$med_ort") | $ratio |"
+        if [ "$batched" = 1 ]; then
+            row="| B$v | $t | $n | $(fmt_ms "$med_ours") | $(fmt_ms "$med_ort") | $ratio |"
+        else
+            row="| B$v | $t | $(fmt_ms "$med_ours") | $(fmt_ms "$med_ort") | $ratio |"
+        fi
         rows+=("$row")
         echo "result: $row  (rounds effnet: ${m_ours[*]}; ORT: ${m_ort[*]})" >>"$LOG"
-        say "b$v ${t}t: effnet $med_ours ms, ORT $med_ort ms, ratio $ratio ($((SECONDS - t_cfg)) s)"
+        say "$cfg: effnet $med_ours ms, ORT $med_ort ms, ratio $ratio ($((SECONDS - t_cfg)) s)"
     done
+  done
 done
 
 # ---------------------------------------------------------------- report
 
 table=$(
-    echo "| variant | threads | effnet ms | ORT ms | ratio |"
-    echo "|---|---|---|---|---|"
+    if [ "$batched" = 1 ]; then
+        echo "| variant | threads | batch | effnet ms/image | ORT ms/image | ratio |"
+        echo "|---|---|---|---|---|---|"
+    else
+        echo "| variant | threads | effnet ms | ORT ms | ratio |"
+        echo "|---|---|---|---|---|"
+    fi
     printf '%s\n' "${rows[@]}"
 )
 
@@ -213,7 +241,7 @@ table=$(
     echo "- date: $started"
     echo "- machine: $(uname -m), $cpu_model, nproc $nproc_n (load average at start: $load_start)"
     echo "- effnet: \`$EFFNET\`"
-    echo "- method: batch 1, fp32, torchvision EfficientNet with random weights (bench/make_models.py);"
+    echo "- method: batch $BATCH, fp32, torchvision EfficientNet with random weights (bench/make_models.py);"
     echo "  $ROUNDS interleaved rounds of effnet-then-ORT, each measurement ~${TARGET_S} s (>= $MIN_RUNS runs)"
     echo "  reporting its median ms/image; the table shows the median of the round medians."
     echo "- ratio = effnet ms / ORT ms (<= 1.00: effnet at least as fast)"

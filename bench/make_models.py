@@ -5,6 +5,10 @@ For each requested variant N this writes, into bench/out/ (or --out DIR):
   bN.onnx         the model exported by torch.onnx.export (opset 13, input "input"
                   [1,3,S,S], output "logits" [1,1000], fixed batch 1)
   bN.safetensors  the SAME weights in torchvision tensor naming (features.0.0.weight, ...)
+and, with --dynamic-batch, also
+  bN.dynbatch.onnx  the same model with a free batch dimension ([B,3,S,S] -> [B,1000]), for
+                  batch throughput (bench/compare.sh with BATCH=...); when bN.safetensors
+                  exists, the rebuilt weights are checked to be the same as its before export
 
 Files that already exist are left alone (delete them to rebuild).
 
@@ -129,16 +133,34 @@ def check_safetensors(path, state_dict):
     return len(header)
 
 
-def export_onnx(path, model, s):
+def export_onnx(path, model, s, dynamic_batch=False):
     tmp = path + ".tmp"
     dummy = torch.randn(1, 3, s, s)
+    axes = {"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
     with torch.no_grad():
         torch.onnx.export(model, dummy, tmp,
                           opset_version=13,
                           input_names=["input"],
                           output_names=["logits"],
+                          dynamic_axes=axes,
                           do_constant_folding=True)
     os.replace(tmp, path)
+
+
+def make_dynamic_batch(n, args):
+    """bN.dynbatch.onnx: the same seeded model with a free batch dimension."""
+    path = os.path.join(args.out, "b%d.dynbatch.onnx" % n)
+    st_path = os.path.join(args.out, "b%d.safetensors" % n)
+    if os.path.exists(path):
+        print("b%d: %s exists, skipping" % (n, path), file=sys.stderr)
+        return
+    t0 = time.time()
+    model = build_model(n, args.seed)
+    if os.path.exists(st_path):
+        check_safetensors(st_path, model.state_dict())  # the same weights as bN.safetensors
+    export_onnx(path, model, RESOLUTION[n], dynamic_batch=True)
+    print("b%d: wrote %s (%.1f MB), %.1f s" % (n, path, os.path.getsize(path) / 1e6, time.time() - t0),
+          file=sys.stderr)
 
 
 def main():
@@ -148,6 +170,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"),
                     help="output directory (default: bench/out)")
     ap.add_argument("--seed", type=int, default=1234, help="base random seed (variant N uses seed+N)")
+    ap.add_argument("--dynamic-batch", action="store_true",
+                    help="also write bN.dynbatch.onnx (free batch dimension)")
     args = ap.parse_args()
 
     variants = args.variants or sorted(RESOLUTION)
@@ -159,6 +183,8 @@ def main():
         st_path = os.path.join(args.out, "b%d.safetensors" % n)
         if os.path.exists(onnx_path) and os.path.exists(st_path):
             print("b%d: %s and %s exist, skipping" % (n, onnx_path, st_path), file=sys.stderr)
+            if args.dynamic_batch:
+                make_dynamic_batch(n, args)
             continue
         if os.path.exists(onnx_path) != os.path.exists(st_path):
             # Only one of the pair exists: rebuild both so they hold the same weights.
@@ -181,6 +207,8 @@ def main():
         print("b%d: wrote %s (%.1f MB), export %.1f s, total %.1f s" % (
             n, onnx_path, os.path.getsize(onnx_path) / 1e6, time.time() - t1, time.time() - t0),
             file=sys.stderr)
+        if args.dynamic_batch:
+            make_dynamic_batch(n, args)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Time one ONNX model with ONNX Runtime (onnxruntime-node) on the CPU, batch 1.
+// Time one ONNX model with ONNX Runtime (onnxruntime-node) on the CPU.
 //
-//   node bench/ort_bench.js MODEL.onnx THREADS SIZE [--runs R] [--warmup W]
+//   node bench/ort_bench.js MODEL.onnx THREADS SIZE [--runs R] [--warmup W] [--batch B]
 //
-// MODEL.onnx takes a float32 input of shape [1,3,SIZE,SIZE]. The session uses
+// MODEL.onnx takes a float32 input of shape [B,3,SIZE,SIZE] (B = 1 unless --batch;
+// a batch above 1 needs a model with a free batch dimension, bench/make_models.py
+// --dynamic-batch). The session uses
 // THREADS intra-op threads, 1 inter-op thread and all graph optimisations.
 // The input is random (timing does not depend on the values). After W warm-up
 // runs (default 2), R timed runs (default 10) are made, one at a time.
 // Details are printed on stdout before it; the LAST line is always
 //   ms_per_image=X.XXX
-// (the median of the timed runs), which is what bench/compare.sh reads.
+// (the median of the timed runs, divided by B), which is what bench/compare.sh reads.
 //
 // onnxruntime-node is looked up next to this script (bench/node_modules), as
 // installed by bench/compare.sh:
@@ -22,19 +24,19 @@ const { performance } = require('perf_hooks');
 
 function usage(msg) {
   if (msg) console.error('ort_bench.js: ' + msg);
-  console.error('usage: node ort_bench.js MODEL.onnx THREADS SIZE [--runs R] [--warmup W]');
+  console.error('usage: node ort_bench.js MODEL.onnx THREADS SIZE [--runs R] [--warmup W] [--batch B]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
   const positional = [];
-  const opts = { runs: 10, warmup: 2 };
+  const opts = { runs: 10, warmup: 2, batch: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--runs' || a === '--warmup') {
+    if (a === '--runs' || a === '--warmup' || a === '--batch') {
       if (i + 1 >= argv.length) usage(a + ' needs a value');
       const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < (a === '--runs' ? 1 : 0)) usage('bad value for ' + a);
+      if (!Number.isInteger(v) || v < (a === '--warmup' ? 0 : 1)) usage('bad value for ' + a);
       opts[a.slice(2)] = v;
     } else if (a === '-h' || a === '--help') {
       usage();
@@ -81,7 +83,7 @@ async function main() {
   });
   const loadMs = performance.now() - t0;
 
-  const dims = [1, 3, opts.size, opts.size];
+  const dims = [opts.batch, 3, opts.size, opts.size];
   const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = Math.random() * 2 - 1;
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
@@ -97,12 +99,12 @@ async function main() {
 
   const med = median(times);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(`model=${opts.model} threads=${opts.threads} size=${opts.size} ` +
+  console.log(`model=${opts.model} threads=${opts.threads} size=${opts.size} batch=${opts.batch} ` +
               `ort=${ort.env && ort.env.versions ? ort.env.versions.common : '?'}`);
   console.log(`load_ms=${loadMs.toFixed(1)} warmup=${opts.warmup} runs=${opts.runs} ` +
               `min_ms=${Math.min(...times).toFixed(3)} mean_ms=${mean.toFixed(3)} ` +
               `max_ms=${Math.max(...times).toFixed(3)}`);
-  console.log(`ms_per_image=${med.toFixed(3)}`);
+  console.log(`ms_per_image=${(med / opts.batch).toFixed(3)}`);
 }
 
 main().catch((e) => {
