@@ -1,6 +1,8 @@
 /* plugin.c — the efficientnet plugin: registers its elements: the classifier
- * (efficientnet) and, when built with Pango/Cairo, the overlay that draws its
- * results (efficientnetoverlay). */
+ * (efficientnet), when built with Pango/Cairo the overlay that draws its
+ * results (efficientnetoverlay), and when built with json-glib the publisher
+ * that writes them as JSON records to a file or an MQTT broker
+ * (efficientnetpublish). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -8,6 +10,9 @@
 #include "gstefficientnet.h"
 #ifdef EFFNET_HAVE_OVERLAY
 #include "gstefficientnetoverlay.h"
+#endif
+#ifdef EFFNET_HAVE_PUBLISH
+#include "gstefficientnetpublish.h"
 #endif
 
 static gboolean
@@ -17,6 +22,9 @@ plugin_init (GstPlugin * plugin)
 
 #ifdef EFFNET_HAVE_OVERLAY
   ok &= GST_ELEMENT_REGISTER (efficientnetoverlay, plugin);
+#endif
+#ifdef EFFNET_HAVE_PUBLISH
+  ok &= GST_ELEMENT_REGISTER (efficientnetpublish, plugin);
 #endif
   return ok;
 }

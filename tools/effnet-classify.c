@@ -2,7 +2,7 @@
  * one record per classified frame as JSON lines, CSV or lines of text for people.
  *
  *   effnet-classify [--weights W] [--variant bN] [--top-k K] [--interval N]
- *                   [--format jsonl|csv|text] [--output FILE] [--quiet] INPUT...
+ *                   [--format jsonl|dlstreamer|csv|text] [--output FILE] [--quiet] INPUT...
  *
  * For each INPUT (a file path or any URI uridecodebin opens) it runs
  *
@@ -10,7 +10,9 @@
  *
  * and reads the EfficientNetClassification meta of every buffer reaching the sink in a pad probe,
  * through the metadata contract's read helpers (gst-plugin/effnetmeta.h, compiled in). Frames classified on that buffer (stale FALSE; with --interval N every Nth
- * one) become records. Records go to stdout (or --output), each written whole and flushed; the
+ * one) become records; --format dlstreamer writes DL Streamer's gvametaconvert records, built by
+ * the same code (gst-plugin/effnetrecord.c, compiled in) as the efficientnetpublish element's, so
+ * the two write the same bytes for the same frames. Records go to stdout (or --output), each written whole and flushed; the
  * summary of a video (the most frequent top-1 labels) and the progress bar (only when stderr is a
  * terminal) go to stderr, so stdout holds nothing but records.
  *
@@ -32,6 +34,7 @@
 #include <json-glib/json-glib.h>
 
 #include "effnetmeta.h"
+#include "effnetrecord.h"
 
 #define PROG "effnet-classify"
 #define PLUGIN_FILE "libgstefficientnet.so"
@@ -45,7 +48,7 @@ enum
 { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 typedef enum
-{ FORMAT_JSONL, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
+{ FORMAT_JSONL, FORMAT_DLSTREAMER, FORMAT_CSV, FORMAT_TEXT } OutputFormat;
 
 typedef struct
 {
@@ -81,6 +84,7 @@ typedef struct
   guint64 buffers;              /* buffers that reached the sink */
   guint64 records;              /* records written */
   GHashTable *stats;            /* label -> LabelStat */
+  guint64 last_source_frame;    /* --format dlstreamer: of the last record */
   gboolean write_failed;
   int write_errno;
 } Run;
@@ -169,13 +173,15 @@ on_format (const gchar * name, const gchar * value, gpointer data,
   Options *opt = data;
   if (strcmp (value, "jsonl") == 0 || strcmp (value, "json") == 0)
     opt->format = FORMAT_JSONL;
+  else if (strcmp (value, "dlstreamer") == 0)
+    opt->format = FORMAT_DLSTREAMER;
   else if (strcmp (value, "csv") == 0)
     opt->format = FORMAT_CSV;
   else if (strcmp (value, "text") == 0)
     opt->format = FORMAT_TEXT;
   else
-    return BAD_VALUE (error, "--format must be jsonl, csv or text, not '%s'",
-        value);
+    return BAD_VALUE (error,
+        "--format must be jsonl, dlstreamer, csv or text, not '%s'", value);
   return TRUE;
 }
 
@@ -219,7 +225,8 @@ static const GOptionEntry option_entries[] = {
       "classify every Nth frame (default 1: every frame)",
       "N"),
   VALUE_OPTION ("format", 0, on_format,
-      "jsonl (default), csv, or text (a line per frame for people)", "F"),
+      "jsonl (default), dlstreamer (DL Streamer's JSON, as efficientnetpublish "
+      "writes it), csv, or text (a line per frame for people)", "F"),
   VALUE_OPTION ("output", 'o', on_output,
       "write the records to FILE instead of stdout", "FILE"),
   /* arg_data is set in parse_options */
@@ -272,6 +279,7 @@ parse_options (int argc, char **argv, Options * opt)
   g_option_context_set_description (ctx,
       "INPUT: an image or video file, or a URI (file://, http://, rtsp://, ...).\n"
       "JSON lines: {\"input\",\"frame\",\"timestamp\",\"labels\",\"class_ids\",\"scores\"} per frame.\n"
+      "dlstreamer: {\"resolution\",\"timestamp\" (ns),\"source\",\"objects\"} per frame (gvametaconvert's).\n"
       "CSV: input,frame,timestamp,rank,label,class_id,score, one row per frame and rank.\n"
       "A summary of each video (most frequent top-1 labels) goes to stderr.\n"
       "Exit status: 0 success, 1 an input or the element failed (stops there), 2 bad usage.");
@@ -401,10 +409,8 @@ static void
 format_json (const Record * rec, const char *input, GString * g)
 {
   JsonBuilder *b;
-  JsonGenerator *gen;
   JsonNode *root;
   GString *num;
-  gsize start, j;
   guint i;
 
   b = json_builder_new ();
@@ -436,21 +442,10 @@ format_json (const Record * rec, const char *input, GString * g)
   json_builder_end_array (b);
   json_builder_end_object (b);
 
-  gen = json_generator_new ();
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  start = g->len;
-  json_generator_to_gstring (gen, g);
-  /* json-glib (1.6) writes U+001F as it is, which JSON does not allow in a string (and nowhere
-   * else does it write that byte). */
-  for (j = start; j < g->len; j++)
-    if (g->str[j] == '\x1f') {
-      g->str[j] = '\\';
-      g_string_insert (g, j + 1, "u001f");
-    }
+  gst_effnet_json_append (g, root);     /* U+001F escaped there */
   g_string_append_c (g, '\n');
   json_node_unref (root);
-  g_object_unref (gen);
   g_object_unref (b);
   g_string_free (num, TRUE);
 }
@@ -542,6 +537,32 @@ stat_free (gpointer p)
   g_free (st);
 }
 
+/* The DL Streamer record of BUF, as efficientnetpublish writes it: the size from the pad's caps,
+ * the timestamp in the stream time of its segment, the input as the source. */
+static void
+dlstreamer_record (GstPad * pad, GstBuffer * buf, const char *input,
+    GString * g)
+{
+  GstEffnetRecordFrame f = { 0, 0, GST_CLOCK_TIME_NONE, input };
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *segment = NULL;
+
+  if (caps && gst_caps_get_size (caps) > 0) {
+    const GstStructure *s = gst_caps_get_structure (caps, 0);
+    gst_structure_get_int (s, "width", &f.width);
+    gst_structure_get_int (s, "height", &f.height);
+  }
+  if (ev)
+    gst_event_parse_segment (ev, &segment);
+  f.timestamp = gst_effnet_record_stream_time (segment, GST_BUFFER_PTS (buf));
+  gst_effnet_record_append (g, GST_EFFNET_RECORD_DLSTREAMER, buf, &f);
+  if (ev)
+    gst_event_unref (ev);
+  if (caps)
+    gst_caps_unref (caps);
+}
+
 /* Buffers reaching the sink: records for the frames classified on them. */
 static GstPadProbeReturn
 on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
@@ -557,11 +578,15 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   g_mutex_lock (&r->lock);
   r->buffers++;
-  /* a fresh result only: not the repeat of an earlier frame's */
   if (r->write_failed || !buf || !gst_effnet_meta_from_buffer (buf, &meta) ||
-      !gst_effnet_meta_get_stale (&meta, &stale) || stale ||
       !gst_effnet_meta_get_source_frame (&meta, &frame) ||
       frame == GST_EFFNET_NO_FRAME)
+    goto out;
+  /* a fresh result only: not the repeat of an earlier frame's (dlstreamer: the rule of the
+   * efficientnetpublish element, the same in sync mode) */
+  if (r->opt->format == FORMAT_DLSTREAMER ?
+      !gst_effnet_record_is_new (buf, &r->last_source_frame) :
+      !gst_effnet_meta_get_stale (&meta, &stale) || stale)
     goto out;
 
   rec.frame = frame;
@@ -579,7 +604,10 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   }
 
   g = g_string_sized_new (256);
-  format_record (r, &rec, g);
+  if (r->opt->format == FORMAT_DLSTREAMER)
+    dlstreamer_record (pad, buf, r->input, g);
+  else
+    format_record (r, &rec, g);
   if (!write_all (r->out, g)) {
     r->write_failed = TRUE;
     r->write_errno = errno;
@@ -954,6 +982,7 @@ classify_input (const Options * opt, const char *input, FILE * out)
   r.out = out;
   g_mutex_init (&r.lock);
   r.stats = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, stat_free);
+  r.last_source_frame = GST_EFFNET_NO_FRAME;
   r.pipeline = gst_pipeline_new ("effnet-classify");
 
   if (!(src = make_element ("uridecodebin", "source")) ||
