@@ -9,7 +9,8 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0 python3-gst-1.0
       libpango1.0-dev libcairo2-dev fonts-dejavu-core    # efficientnetoverlay: Pango/Cairo text, a font
       libpng-dev libjpeg-dev                             # effnet run/prep --image: PNG and JPEG
-      libjson-glib-dev)                                  # effnet-classify: JSON lines
+      libjson-glib-dev                                   # effnet-classify, efficientnetpublish: JSON
+      libmosquitto-dev)                                  # efficientnetpublish method=mqtt
 # pipelines/: x264enc (file_to_h264.sh), GstVideo typelib (roi_classify.py)
 pkgs+=(gstreamer1.0-plugins-ugly gir1.2-gst-plugins-base-1.0)
 if [ "${1:-}" = "test" ]; then
@@ -19,6 +20,7 @@ if [ "${1:-}" = "test" ]; then
   pkgs+=(clang libclang-rt-14-dev libomp-14-dev)        # scripts/fuzz.sh: libFuzzer, ASan/UBSan, OpenMP for clang
   pkgs+=(locales-all)   # config.json parsing under a comma-decimal locale (de_DE.UTF-8)
   pkgs+=(indent clang-format)   # scripts/format.sh --check: gst-indent and .clang-format styles
+  pkgs+=(mosquitto mosquitto-clients)   # efficientnetpublish tests: a real MQTT broker on 127.0.0.1
 fi
 missing=()
 for p in "${pkgs[@]}"; do
