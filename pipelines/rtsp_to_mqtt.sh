@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recipe (f): a camera or RTSP stream -> efficientnet -> efficientnetpublish -> an MQTT broker.
+# Recipe (g): a camera or RTSP stream -> efficientnet -> efficientnetpublish -> an MQTT broker.
 #
 #   rtspsrc location=URL ! decodebin ! videoconvert ! efficientnet mode=async ! \
 #       efficientnetpublish method=mqtt address=HOST:PORT topic=T source=URL ! fakesink sync=true
