@@ -312,9 +312,9 @@ gst_efficientnet_start (GstBaseTransform * trans)
           ("No EfficientNet weights given and none cached for %s%s%s: set the "
               "\"weights\" property to a .safetensors file or a folder holding "
               "model.safetensors and config.json, or fetch the published ones "
-              "with scripts/fetch_weights.sh %s.", effnet_variant_name (v),
-              found == 0 ? " in " : "", found == 0 ? cached : "",
-              effnet_variant_name (v)), (NULL));
+              "with the command effnet-fetch-weights %s.",
+              effnet_variant_name (v), found == 0 ? " in " : "",
+              found == 0 ? cached : "", effnet_variant_name (v)), (NULL));
       goto cleanup;
     }
     GST_INFO_OBJECT (self, "no weights given: using the cached %s", cached);
@@ -640,7 +640,7 @@ install_model_properties (GObjectClass * gobject_class)
           "EfficientNet weights: a .safetensors file, or a folder holding "
           "model.safetensors and config.json (elements naming the same file "
           "share one loaded model). Unset: the variant's (b0 for auto) weights "
-          "fetched into the cache by scripts/fetch_weights.sh ($EFFNET_CACHE, "
+          "fetched into the cache by the command effnet-fetch-weights ($EFFNET_CACHE, "
           "else $XDG_CACHE_HOME/effnet or ~/.cache/effnet)", DEFAULT_WEIGHTS,
           READY_FLAGS));
   g_object_class_install_property (gobject_class, PROP_VARIANT,

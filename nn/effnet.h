@@ -17,6 +17,14 @@
 extern "C" {
 #endif
 
+/* Marks the public API: libeffnet.so exports these symbols and no others
+ * (the engine is compiled with hidden visibility). */
+#if defined(__GNUC__)
+#define EFFNET_API __attribute__((visibility("default")))
+#else
+#define EFFNET_API
+#endif
+
 #define EFFNET_ERRLEN 512
 
 typedef enum {
@@ -67,37 +75,38 @@ typedef struct {
 typedef struct EffnetModel EffnetModel;
 typedef struct EffnetWorkspace EffnetWorkspace;
 
-void effnet_options_init(EffnetOptions *opt);
+EFFNET_API void effnet_options_init(EffnetOptions *opt);
 
 /* Load a model from a .safetensors file, or from a folder holding
  * model.safetensors (+ config.json). A config.json beside the file is read too.
  * Returns NULL and fills err on failure. */
-EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt, char *err, size_t errlen);
+EFFNET_API EffnetModel *effnet_model_load(const char *path, const EffnetOptions *opt, char *err, size_t errlen);
 
 /* The two files effnet_model_load(path) reads: the safetensors file (path
  * itself, or path/model.safetensors for a folder) and the config.json beside
  * it (which need not exist). Written as given, not resolved. Returns 0, or -1
  * when a name does not fit its buffer. */
-int effnet_model_files(const char *path, char *weights, size_t wlen, char *config, size_t clen);
+EFFNET_API int effnet_model_files(const char *path, char *weights, size_t wlen, char *config, size_t clen);
 
 /* A model with seeded random weights (for benchmarks and tests). */
-EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, const EffnetOptions *opt, char *err,
-                                 size_t errlen);
+EFFNET_API EffnetModel *effnet_model_random(int variant, int num_classes, uint64_t seed, const EffnetOptions *opt,
+                                            char *err, size_t errlen);
 
-void effnet_model_free(EffnetModel *m);
-const EffnetInfo *effnet_model_info(const EffnetModel *m);
+EFFNET_API void effnet_model_free(EffnetModel *m);
+EFFNET_API const EffnetInfo *effnet_model_info(const EffnetModel *m);
 
 /* Buffers for batches of up to max_batch images, run on num_threads OpenMP
  * threads (0 = all cores). Planned once; forward never allocates. */
-EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err, size_t errlen);
-void effnet_workspace_free(EffnetWorkspace *ws);
-size_t effnet_workspace_bytes(const EffnetWorkspace *ws);
+EFFNET_API EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int num_threads, char *err,
+                                                 size_t errlen);
+EFFNET_API void effnet_workspace_free(EffnetWorkspace *ws);
+EFFNET_API size_t effnet_workspace_bytes(const EffnetWorkspace *ws);
 
 /* input: float32 [n,3,S,S] normalized (S = info->input_size), C order.
  * logits: float32 [n, num_classes]. n may exceed max_batch (run in chunks).
  * Returns 0, or -1 with err filled. */
-int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits, char *err,
-                   size_t errlen);
+EFFNET_API int effnet_forward(const EffnetModel *m, EffnetWorkspace *ws, const float *input, int n, float *logits,
+                              char *err, size_t errlen);
 
 /* ---- the frame path: a video frame (or regions of it) -> the model's input ----
  *
@@ -190,89 +199,89 @@ typedef struct EffnetPrep EffnetPrep;
 
 /* Options matching the weights: S, mean/std, crop_pct and filter from info
  * (config.json), center-crop. info NULL: 224, ImageNet, bicubic, 0.875. */
-void effnet_prep_options_init(EffnetPrepOptions *opt, const EffnetInfo *info);
-EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errlen);
-void effnet_prep_free(EffnetPrep *p);
-const EffnetPrepOptions *effnet_prep_options(const EffnetPrep *p);
+EFFNET_API void effnet_prep_options_init(EffnetPrepOptions *opt, const EffnetInfo *info);
+EFFNET_API EffnetPrep *effnet_prep_new(const EffnetPrepOptions *opt, char *err, size_t errlen);
+EFFNET_API void effnet_prep_free(EffnetPrep *p);
+EFFNET_API const EffnetPrepOptions *effnet_prep_options(const EffnetPrep *p);
 
 /* Plan n images: areas[i] of `frame` (areas NULL: the whole frame, n must
  * be 1), to be run on num_threads threads (0 = all cores). Reuses the
  * previous plan's tables for every image whose geometry is unchanged. The
  * frame is checked (format, sizes, strides, planes) and the areas must lie
  * inside it. Returns 0, or -1 with one sentence in err. */
-int effnet_prep_plan(EffnetPrep *p, const EffnetFrame *frame, const EffnetRect *areas, int n, int num_threads,
-                     char *err, size_t errlen);
+EFFNET_API int effnet_prep_plan(EffnetPrep *p, const EffnetFrame *frame, const EffnetRect *areas, int n,
+                                int num_threads, char *err, size_t errlen);
 /* The planned images as normalized float [n, 3, S, S] (the input of
  * effnet_forward). Returns 0, or -1 with err filled. */
-int effnet_prep_run(EffnetPrep *p, float *out, char *err, size_t errlen);
+EFFNET_API int effnet_prep_run(EffnetPrep *p, float *out, char *err, size_t errlen);
 /* effnet_forward of the planned images, prepared by the inference threads
  * straight into the network's input (no float copy in between). The plan's
  * size must be the model's, its threads at least the workspace's. */
-int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p, float *logits, char *err,
-                        size_t errlen);
+EFFNET_API int effnet_forward_prep(const EffnetModel *m, EffnetWorkspace *ws, EffnetPrep *p, float *logits, char *err,
+                                   size_t errlen);
 /* Threads the workspace was planned for (resolved: never 0). */
-int effnet_workspace_threads(const EffnetWorkspace *ws);
+EFFNET_API int effnet_workspace_threads(const EffnetWorkspace *ws);
 /* Threads the next forward passes run on: 1 to the planned count (others are
  * clamped). Fewer than planned is for a machine whose cores are taken by
  * other work, where a team that waits at every layer for a descheduled member
  * is slower than a smaller one. Returns the count set. */
-int effnet_workspace_use_threads(EffnetWorkspace *ws, int n);
+EFFNET_API int effnet_workspace_use_threads(EffnetWorkspace *ws, int n);
 /* Threads the next forward passes run on. */
-int effnet_workspace_active_threads(const EffnetWorkspace *ws);
+EFFNET_API int effnet_workspace_active_threads(const EffnetWorkspace *ws);
 
 /* Names: "rgb", "i420", ..., "center-crop", "bicubic", ... (NULL when out
  * of range) and back (-1 when unknown; case-insensitive). */
-const char *effnet_format_name(EffnetFormat f);
-int effnet_format_from_name(const char *name);
-const char *effnet_fit_name(EffnetFit f);
-int effnet_fit_from_name(const char *name);
-const char *effnet_filter_name(EffnetFilter f);
-int effnet_filter_from_name(const char *name);
+EFFNET_API const char *effnet_format_name(EffnetFormat f);
+EFFNET_API int effnet_format_from_name(const char *name);
+EFFNET_API const char *effnet_fit_name(EffnetFit f);
+EFFNET_API int effnet_fit_from_name(const char *name);
+EFFNET_API const char *effnet_filter_name(EffnetFilter f);
+EFFNET_API int effnet_filter_from_name(const char *name);
 /* Bytes a w x h frame of format f takes with tightly packed rows, and its
  * planes' strides and offsets (for raw files); -1 when sizes are invalid. */
-long long effnet_frame_layout(EffnetFormat f, int w, int h, size_t stride[3], size_t offset[3]);
+EFFNET_API long long effnet_frame_layout(EffnetFormat f, int w, int h, size_t stride[3], size_t offset[3]);
 
 /* ImageNet normalization (what the published weights expect). */
-extern const float effnet_imagenet_mean[3], effnet_imagenet_std[3];
+EFFNET_API extern const float effnet_imagenet_mean[3], effnet_imagenet_std[3];
 
-/* ---- the weights cache (scripts/fetch_weights.sh fills it) ----
+/* ---- the weights cache (the command effnet-fetch-weights fills it) ----
  * Folder: $EFFNET_CACHE, else $XDG_CACHE_HOME/effnet, else ~/.cache/effnet;
  * the weights of a variant in <folder>/<name>/ (model.safetensors +
  * config.json, as on the Hugging Face hub), name from the table below. */
 /* timm's published weights used for variant 0..7 ("efficientnet_b0.ra_in1k",
  * ... "tf_efficientnet_b7.aa_in1k"); NULL out of range. */
-const char *effnet_default_weights_name(int variant);
+EFFNET_API const char *effnet_default_weights_name(int variant);
 /* The cache folder into path. Returns 0, or -1 when no HOME is known. */
-int effnet_cache_dir(char *path, size_t len);
+EFFNET_API int effnet_cache_dir(char *path, size_t len);
 /* The folder the variant's default weights are cached in, into path.
  * Returns 1 if it holds model.safetensors, 0 if not, -1 on error. */
-int effnet_cached_weights(int variant, char *path, size_t len);
+EFFNET_API int effnet_cached_weights(int variant, char *path, size_t len);
 
 /* ---- helpers ---- */
-const char *effnet_variant_name(int variant);   /* "b0".."b7" */
-int effnet_variant_from_name(const char *name); /* "b3"/"B3"/"efficientnet-b3" -> 3, else -1 */
-int effnet_variant_input_size(int variant);     /* 224 .. 600 */
-const char *effnet_isa_name(EffnetIsa isa);
-EffnetIsa effnet_isa_best(void); /* what the CPU supports */
-int effnet_isa_supported(EffnetIsa isa);
-const char *effnet_padding_name(EffnetPadding p);
-const char *effnet_naming_name(EffnetNaming n);
+EFFNET_API const char *effnet_variant_name(int variant);   /* "b0".."b7" */
+EFFNET_API int effnet_variant_from_name(const char *name); /* "b3"/"B3"/"efficientnet-b3" -> 3, else -1 */
+EFFNET_API int effnet_variant_input_size(int variant);     /* 224 .. 600 */
+EFFNET_API const char *effnet_isa_name(EffnetIsa isa);
+EFFNET_API EffnetIsa effnet_isa_best(void); /* what the CPU supports */
+EFFNET_API int effnet_isa_supported(EffnetIsa isa);
+EFFNET_API const char *effnet_padding_name(EffnetPadding p);
+EFFNET_API const char *effnet_naming_name(EffnetNaming n);
 /* ImageNet-1k class name for index i (0..999), NULL outside. */
-const char *effnet_imagenet_label(int i);
+EFFNET_API const char *effnet_imagenet_label(int i);
 /* Class names from the text of a labels file: one per line ("\n" or "\r\n",
  * trailing spaces dropped, a final newline optional), exactly `classes` of
  * them, each valid UTF-8 without control characters. Returns a
  * NULL-terminated array (free with effnet_labels_free), or NULL with a
  * sentence in err. */
-char **effnet_labels_parse(const char *text, size_t len, int classes, char *err, size_t errlen);
+EFFNET_API char **effnet_labels_parse(const char *text, size_t len, int classes, char *err, size_t errlen);
 /* The same from a file: a regular file of at most EFFNET_LABELS_MAX_BYTES. */
 #define EFFNET_LABELS_MAX_BYTES (16u << 20)
-char **effnet_labels_load(const char *path, int classes, char *err, size_t errlen);
-void effnet_labels_free(char **labels);
+EFFNET_API char **effnet_labels_load(const char *path, int classes, char *err, size_t errlen);
+EFFNET_API void effnet_labels_free(char **labels);
 /* Softmax of n logits into probs (may alias). */
-void effnet_softmax(const float *logits, int n, float *probs);
+EFFNET_API void effnet_softmax(const float *logits, int n, float *probs);
 /* Indices of the k largest values, best first; returns how many were written. */
-int effnet_top_k(const float *values, int n, int k, int *idx);
+EFFNET_API int effnet_top_k(const float *values, int n, int k, int *idx);
 
 #ifdef __cplusplus
 }

@@ -2,9 +2,12 @@
 # Fetch published EfficientNet weights (timm, Hugging Face hub) into the weights cache, where the
 # efficientnet element, effnet and effnet-classify look when no weights are given.
 #
-#   scripts/fetch_weights.sh b0            # timm/efficientnet_b0.ra_in1k
-#   scripts/fetch_weights.sh tf_efficientnet_b3.ap_in1k   # any timm repository name
-#   scripts/fetch_weights.sh --print-path b0              # where they go, without fetching
+#   effnet-fetch-weights b0            # timm/efficientnet_b0.ra_in1k
+#   effnet-fetch-weights tf_efficientnet_b3.ap_in1k   # any timm repository name
+#   effnet-fetch-weights --print-path b0              # where they go, without fetching
+#
+# Installed by `meson install` as the command effnet-fetch-weights (the name the
+# engine's, the tools' and the element's messages give); scripts/fetch_weights.sh in the source.
 #
 # Cache: $EFFNET_CACHE, else $XDG_CACHE_HOME/effnet, else ~/.cache/effnet; files model.safetensors and
 # config.json in <cache>/<name>/. The variant -> name table matches nn/cache.c. Needs network access to
@@ -20,7 +23,7 @@ what=${1:-b0}
 case "$what" in
   b[0-7]|B[0-7]) name=${names[${what:1}]} ;;
   *efficientnet_b[0-7]*) name=${what#timm/} ;;
-  *) echo "fetch_weights: '$what' is neither b0..b7 nor a timm EfficientNet B0-B7 repository name" >&2; exit 2 ;;
+  *) echo "effnet-fetch-weights: '$what' is neither b0..b7 nor a timm EfficientNet B0-B7 repository name" >&2; exit 2 ;;
 esac
 cache=${EFFNET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/effnet}
 dir=$cache/$name
@@ -40,7 +43,7 @@ for f in config.json model.safetensors; do
   echo "fetching $base/$f" >&2
   if ! fetch "$base/$f" "$dir/$f.part"; then
     rm -f "$dir/$f.part"
-    echo "fetch_weights: could not download $base/$f (no network?). Download model.safetensors and" \
+    echo "effnet-fetch-weights: could not download $base/$f (no network?). Download model.safetensors and" \
          "config.json from https://huggingface.co/timm/$name by hand into $dir" >&2
     exit 1
   fi

@@ -29,6 +29,9 @@ setup build
 meson test -C build --print-errorlogs
 stage "release build and tests"
 
+scripts/test-install.sh build-install   # meson install into a scratch DESTDIR, used from outside
+stage "install (scratch DESTDIR, pkg-config program, plugin found)"
+
 setup build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-sanitize --print-errorlogs

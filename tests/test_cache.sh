@@ -29,7 +29,7 @@ if [ -n "$plugins" ] && command -v gst-launch-1.0 >/dev/null; then
   rm -rf "$dir"
   out=$(launch) && { echo "FAIL: the element ran without any weights"; fail=1; }
   case "$out" in
-    *"none cached for b0 in $dir"*"scripts/fetch_weights.sh b0"*) echo "ok: the element says how to fetch weights" ;;
+    *"none cached for b0 in $dir"*"effnet-fetch-weights b0"*) echo "ok: the element says how to fetch weights" ;;
     *) echo "FAIL: unclear error without weights: $out"; fail=1 ;;
   esac
 fi

@@ -42,7 +42,7 @@ static const char kUsage[] =
     "      random weights unless WEIGHTS is given; prints ms/image and images/s\n"
     "WEIGHTS: a .safetensors file (torchvision or timm naming; F32/F16/BF16) or a folder\n"
     "holding model.safetensors and config.json. Without it: the variant's weights fetched by\n"
-    "scripts/fetch_weights.sh into the cache ($EFFNET_CACHE, else ~/.cache/effnet).\n";
+    "the command effnet-fetch-weights into the cache ($EFFNET_CACHE, else ~/.cache/effnet).\n";
 
 #define MAX_ROIS 4096
 
@@ -243,7 +243,7 @@ static EffnetModel *load(const Args *a) {
     if (found != 1) {
       fprintf(stderr,
               "effnet: no --weights given and no cached %s weights%s%s (fetch them with "
-              "scripts/fetch_weights.sh %s, or pass --weights)\n",
+              "effnet-fetch-weights %s, or pass --weights)\n",
               effnet_variant_name(v), found == 0 ? " in " : "", found == 0 ? cached : "", effnet_variant_name(v));
       return NULL;
     }
