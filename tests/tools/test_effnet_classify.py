@@ -365,7 +365,7 @@ def case_errors(ctx):
                        (w + [png, "--top-k"], "option --top-k needs a value"),
                        (w + ["--top-k=", png], "--top-k must be an integer from 1 to 1000, not ''"),
                        (w + ["--top-k", "-5", png], "not '-5'"),
-                       (w + ["--format=xml", png], "--format must be jsonl, csv or text, not 'xml'"),
+                       (w + ["--format=xml", png], "--format must be jsonl, dlstreamer, csv or text, not 'xml'"),
                        (["--weights=", png], "--weights needs a file or folder name"),
                        (w + ["--output=", png], "--output needs a file name"),
                        (w + ["--bogus=3", png], "unknown option '--bogus=3'"),
