@@ -848,13 +848,21 @@ wait_drained (GstElement * pub, guint seconds)
   }
 }
 
+/* Waits (at most `seconds`) until `n` distinct records arrived. */
 static void
 wait_received (Sub * s, guint n, guint seconds)
 {
   gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
 
-  while (sub_count (s) < n && g_get_monotonic_time () < end)
-    g_usleep (20 * 1000);
+  for (;;) {
+    GArray *ts = received_timestamps (s);
+    guint got = ts->len;
+
+    g_array_unref (ts);
+    if (got >= n || g_get_monotonic_time () >= end)
+      return;
+    g_usleep (50 * 1000);
+  }
 }
 
 typedef struct
