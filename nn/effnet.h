@@ -46,12 +46,20 @@ typedef enum {
   EFFNET_ISA_AVX512,   /* AVX-512 F/BW/DQ/VL */
 } EffnetIsa;
 
+/* Which code runs the 1x1 convolutions (expand, project, head). */
+typedef enum {
+  EFFNET_GEMM_AUTO = 0, /* OpenBLAS where the build has it and the engine has no SIMD kernels (nn/README.md) */
+  EFFNET_GEMM_OURS,     /* the engine's micro-kernels */
+  EFFNET_GEMM_OPENBLAS, /* cblas_sgemm (a build with -Dblas=auto finding OpenBLAS, or -Dblas=openblas) */
+} EffnetGemm;
+
 typedef struct {
   int variant;           /* -1: infer from the weights; 0..7: must match them */
   EffnetPadding padding; /* AUTO: from config.json, else symmetric */
   float bn_eps;          /* 0: default of the weight set (see README) */
   int input_size;        /* 0: config.json input_size, else the variant's */
   EffnetIsa isa;         /* AUTO unless testing a dispatch path */
+  EffnetGemm gemm;       /* AUTO unless comparing backends */
 } EffnetOptions;
 
 typedef struct {
@@ -69,6 +77,7 @@ typedef struct {
   float crop_pct;            /* 0 when unknown */
   const char *interpolation; /* "bicubic", "bilinear" or "" */
   EffnetIsa isa;             /* kernels in use */
+  EffnetGemm gemm;           /* resolved: OURS or OPENBLAS */
   int untrained;             /* the weights say they are random (config.json or file metadata) */
 } EffnetInfo;
 
@@ -262,7 +271,8 @@ EFFNET_API const char *effnet_variant_name(int variant);   /* "b0".."b7" */
 EFFNET_API int effnet_variant_from_name(const char *name); /* "b3"/"B3"/"efficientnet-b3" -> 3, else -1 */
 EFFNET_API int effnet_variant_input_size(int variant);     /* 224 .. 600 */
 EFFNET_API const char *effnet_isa_name(EffnetIsa isa);
-EFFNET_API EffnetIsa effnet_isa_best(void); /* what the CPU supports */
+EFFNET_API const char *effnet_gemm_name(EffnetGemm g); /* "auto", "ours", "openblas" */
+EFFNET_API EffnetIsa effnet_isa_best(void);            /* what the CPU supports */
 EFFNET_API int effnet_isa_supported(EffnetIsa isa);
 EFFNET_API const char *effnet_padding_name(EffnetPadding p);
 EFFNET_API const char *effnet_naming_name(EffnetNaming n);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "gemm-blas.h"
 #include "gemm.h"
 #include "model.h"
 #include "prep.h"
@@ -409,13 +410,14 @@ static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho, int ith, int 
   }
 }
 
-/* w with row k of B multiplied by gate[k], into dst (shared by the team):
- * this thread's share of the panel rows. */
+/* w with row k of B multiplied by gate[k], into dst (shared by the team, in
+ * w's layout: panels, or plain on OpenBLAS): this thread's share of the rows. */
 static void gate_weights(const EffnetModel *m, const PackedGemm *w, const float *gate, float *dst, int ith, int nth) {
-  const size_t rows = (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
+  const size_t rows = w->plain ? (size_t)w->K : (size_t)(w->N + GEMM_NR - 1) / GEMM_NR * w->K;
   long long r0, r1;
   effnet_share((long long)rows, ith, nth, &r0, &r1);
-  m->kern->scale_panels(w->b, gate, w->K, (size_t)r0, (size_t)r1, dst);
+  if (w->plain) gemm_blas_gate_rows(w->plain, gate, w->N, (size_t)r0, (size_t)r1, dst);
+  else m->kern->scale_panels(w->b, gate, w->K, (size_t)r0, (size_t)r1, dst);
 }
 
 /* x (n images) channel c times gate[image][c], in place: this thread's
@@ -532,7 +534,9 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
     mark(ws, ith, layer, OP_PROJECT);
     return;
   }
-  PackedGemm gated = {b->project.K, b->project.N, ws->gated, b->project.bias};
+  PackedGemm gated = b->project; /* the same layout, in ws->gated */
+  if (gated.plain) gated.plain = ws->gated;
+  else gated.b = ws->gated;
   for (int img = 0; img < n; img++) {
     gate_weights(m, &b->project, ws->se2 + (size_t)img * ws->cmax, ws->gated, ith, nth);
 #pragma omp barrier

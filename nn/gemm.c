@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "gemm-blas.h"
+
 #include "threads.h"
 
 enum { kL2Budget = 256 * 1024 };
@@ -153,6 +155,12 @@ static void run_items(const Plan *p, long long u0, long long u1) {
 }
 
 void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int ith, int nth) {
+#ifdef EFFNET_HAVE_OPENBLAS
+  if (job->w->plain) { /* the layer runs on OpenBLAS (gemm-blas.h) */
+    gemm_job_share_blas(kern, job, ith, nth);
+    return;
+  }
+#endif
   Plan p = plan_job(kern, job, rows);
   long long u0, u1;
   effnet_share(plan_items(&p), ith, nth, &u0, &u1);

@@ -34,7 +34,8 @@ typedef struct {
 /* Thread ith of nth's share of the job (an op, nn/threads.h): a contiguous
  * run of its micro-kernel calls; no barrier, so the caller waits before
  * reading c. (ith, nth) = (0, 1) runs the whole job on the calling thread.
- * rows: this thread's buffer of kern->mr * K floats. */
+ * rows: this thread's buffer of kern->mr * K floats. Weights held plain
+ * (job->w->plain) run on OpenBLAS instead (gemm-blas.h). */
 void gemm_job_share(const Kernels *kern, const GemmJob *job, float *rows, int ith, int nth);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "gemm-blas.h"
 #include "model.h"
 #include "safetensors.h"
 
@@ -484,7 +485,7 @@ static int finish(Loader *L, EffnetModel *m, const EffnetOptions *opt, int cfg_i
   info->architecture = m->architecture;
   info->interpolation = m->interpolation;
   model_plan_geometry(m);
-  return 0;
+  return gemm_backend_apply(m, opt->gemm, opt->isa, L->err, L->errlen);
 }
 
 int effnet_model_files(const char *path, char *file, size_t flen, char *cfg, size_t clen) {

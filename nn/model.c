@@ -52,13 +52,15 @@ int packed_gemm_alloc(PackedGemm *g, int K, int N) {
   g->N = N;
   g->b = model_alloc_floats((size_t)panels * K * GEMM_NR);
   g->bias = model_alloc_floats((size_t)panels * GEMM_NR);
+  g->plain = NULL;
   return g->b && g->bias ? 0 : -1;
 }
 
 void packed_gemm_free(PackedGemm *g) {
   free(g->b);
   free(g->bias);
-  g->b = g->bias = NULL;
+  free(g->plain);
+  g->b = g->bias = g->plain = NULL;
 }
 
 void packed_gemm_set_column(PackedGemm *g, int n, const float *w, ptrdiff_t k_stride, float scale) {

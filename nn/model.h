@@ -12,11 +12,13 @@
 #include "kernels/kernels.h"
 
 /* A 1x1 convolution / linear layer as GEMM weights: B[K][N] in panels of 16
- * columns (see kernels.h) and a bias padded to whole panels. */
+ * columns (see kernels.h) and a bias padded to whole panels. A layer on the
+ * OpenBLAS backend holds B as a plain matrix instead (gemm-blas.h). */
 typedef struct {
   int K, N;
-  float *b;    /* ceil(N/16) * K * 16 floats, 64-byte aligned */
-  float *bias; /* ceil(N/16) * 16 floats */
+  float *b;     /* ceil(N/16) * K * 16 floats, 64-byte aligned; NULL on OpenBLAS */
+  float *bias;  /* ceil(N/16) * 16 floats */
+  float *plain; /* row-major K x N for OpenBLAS, else NULL */
 } PackedGemm;
 
 /* Depthwise weights, tap-major: w[(ky*k + kx) * cpad + c]. */

@@ -70,6 +70,15 @@ const char *effnet_isa_name(EffnetIsa isa) {
   return NULL;
 }
 
+const char *effnet_gemm_name(EffnetGemm g) {
+  switch (g) {
+    case EFFNET_GEMM_AUTO: return "auto";
+    case EFFNET_GEMM_OURS: return "ours";
+    case EFFNET_GEMM_OPENBLAS: return "openblas";
+  }
+  return NULL;
+}
+
 /* Softmax when the largest logit is +inf: the mass is shared by the +inf
  * entries (the limit of the finite case); exp(inf - inf) would give NaN. */
 static void softmax_inf(const float *logits, int n, float *probs) {

@@ -26,6 +26,7 @@ static const char kUsage[] =
     "  effnet info [WEIGHTS] [--variant bN] [--padding symmetric|same]\n"
     "  effnet run [--weights WEIGHTS] [--variant bN] [--padding symmetric|same] [--bn-eps E]\n"
     "             [--threads N] [--top-k K] [--isa auto|scalar|avx2|avx512]\n"
+    "             [--gemm auto|ours|openblas]\n"
     "             (--input X.npy | PICTURE) [--logits-out Y.npy]\n"
     "      X: float32 [N,3,S,S], already normalized; prints the top-k classes of each image\n"
     "  effnet prep PICTURE [--weights WEIGHTS | --variant bN | --input-size S] --out X.npy\n"
@@ -38,7 +39,7 @@ static const char kUsage[] =
     "    [--mean R,G,B] [--std R,G,B] [--roi X,Y,W,H]... (default: the weights' config.json,\n"
     "    else center-crop 0.875, bicubic, ImageNet mean/std; the whole picture)\n"
     "  effnet bench --variant bN [--weights WEIGHTS] [--threads N] [--batch N] [--runs R]\n"
-    "             [--isa ...]\n"
+    "             [--isa ...] [--gemm ...]\n"
     "      random weights unless WEIGHTS is given; prints ms/image and images/s\n"
     "WEIGHTS: a .safetensors file (torchvision or timm naming; F32/F16/BF16) or a folder\n"
     "holding model.safetensors and config.json. Without it: the variant's weights fetched by\n"
@@ -72,10 +73,10 @@ static int usage_error(const char *fmt, const char *what) {
 
 static int known_option(const char *k) {
   static const char *const opts[] = {
-      "--weights", "--input",  "--logits-out", "--variant",     "--padding", "--bn-eps", "--isa",
-      "--threads", "--top-k",  "--batch",      "--runs",        "--image",   "--raw",    "--format",
-      "--size",    "--matrix", "--range",      "--chroma-site", "--fit",     "--filter", "--crop-pct",
-      "--mean",    "--std",    "--roi",        "--input-size",  "--out"};
+      "--weights",  "--input",   "--logits-out", "--variant", "--padding",     "--bn-eps", "--isa",
+      "--gemm",     "--threads", "--top-k",      "--batch",   "--runs",        "--image",  "--raw",
+      "--format",   "--size",    "--matrix",     "--range",   "--chroma-site", "--fit",    "--filter",
+      "--crop-pct", "--mean",    "--std",        "--roi",     "--input-size",  "--out"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     if (!strcmp(k, opts[i])) return 1;
   return 0;
@@ -163,6 +164,11 @@ static int parse_args(int argc, char **argv, Args *a) {
       else if (!strcmp(v, "avx2")) a->opt.isa = EFFNET_ISA_AVX2;
       else if (!strcmp(v, "avx512")) a->opt.isa = EFFNET_ISA_AVX512;
       else return usage_error("--isa must be auto, scalar, avx2 or avx512, not '%s'", v);
+    } else if (!strcmp(k, "--gemm")) {
+      if (!strcmp(v, "auto")) a->opt.gemm = EFFNET_GEMM_AUTO;
+      else if (!strcmp(v, "ours")) a->opt.gemm = EFFNET_GEMM_OURS;
+      else if (!strcmp(v, "openblas")) a->opt.gemm = EFFNET_GEMM_OPENBLAS;
+      else return usage_error("--gemm must be auto, ours or openblas, not '%s'", v);
     } else if (!strcmp(k, "--threads")) {
       if (parse_int(v, 0, 1024, &a->threads)) return usage_error("--threads must be 0..1024, not '%s'", v);
     } else if (!strcmp(k, "--top-k")) {
@@ -272,6 +278,7 @@ static int cmd_info(const Args *a) {
   if (i->crop_pct > 0) printf("crop-pct:     %g\n", i->crop_pct);
   if (i->interpolation[0]) printf("interpolate:  %s\n", i->interpolation);
   printf("kernels:      %s\n", effnet_isa_name(i->isa));
+  printf("1x1 gemm:     %s\n", effnet_gemm_name(i->gemm));
   if (i->untrained) printf("WARNING:      untrained (random) weights: the classes they predict are meaningless\n");
   effnet_model_free(m);
   return 0;
@@ -511,10 +518,10 @@ static int cmd_bench(const Args *a) {
   }
   qsort(t, (size_t)runs, sizeof(double), cmp_double);
   double med = t[runs / 2] / B;
-  printf("efficientnet-%s %dx%d, batch %d, threads %d, %s kernels, %d runs: median %.3f ms/image "
+  printf("efficientnet-%s %dx%d, batch %d, threads %d, %s kernels, 1x1 gemm %s, %d runs: median %.3f ms/image "
          "(min %.3f), workspace %.1f MB\n",
-         effnet_variant_name(info->variant), S, S, B, a->threads, effnet_isa_name(info->isa), runs, med, t[0] / B,
-         effnet_workspace_bytes(ws) / 1048576.0);
+         effnet_variant_name(info->variant), S, S, B, a->threads, effnet_isa_name(info->isa),
+         effnet_gemm_name(info->gemm), runs, med, t[0] / B, effnet_workspace_bytes(ws) / 1048576.0);
   printf("ms_per_image=%.3f images_per_s=%.1f\n", med, 1000.0 / med);
   rc = 0;
 out:

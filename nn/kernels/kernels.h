@@ -135,6 +135,7 @@ typedef struct {
   DwconvFn dwconv;
   ScalePanelsFn scale_panels;
   ScaleChannelsFn scale_channels;
+  VactFn vact; /* the OpenBLAS backend's epilogue (gemm-blas.c); NULL: effnet_vact_scalar */
   /* frame path */
   UnpackU8Fn unpack_u8;
   ResampleHTapsFn resample_h_taps;

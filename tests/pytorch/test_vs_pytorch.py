@@ -2,7 +2,7 @@
 """Compare `effnet run` logits with PyTorch (torchvision EfficientNet with seeded random, calibrated weights).
 
     /usr/bin/python3 tests/pytorch/test_vs_pytorch.py --effnet build/effnet --out tests/out/pytorch \
-        [--variants 0,1,...,7] [--quick] [--dry-run] [--f64] [--cases REGEX]
+        [--variants 0,1,...,7] [--quick] [--dry-run] [--f64] [--cases REGEX] [--isa I] [--gemm ours|openblas]
 
 For every case: write weights (+ config.json where the case says) and X.npy (float32 [3,3,S,S], N(0,1), seeded)
 under --out/<case>/, compute PyTorch's logits, run
@@ -241,12 +241,14 @@ def compare(y, ref, rel_tol=REL_TOL_F32):
     return m, fails
 
 
-def run_effnet(effnet, p, c, timeout, isa=None):
-    y_path = p['y'] if not isa else p['y'].replace('.npy', '_%s.npy' % isa)
+def run_effnet(effnet, p, c, timeout, isa=None, gemm=None):
+    y_path = p['y'].replace('.npy', ''.join('_' + s for s in (isa, gemm) if s) + '.npy')
     cmd = [effnet, 'run', '--weights', p['weights'], '--input', p['x'], '--logits-out', y_path, '--top-k', '5']
     cmd += c['flags']
     if isa:
         cmd += ['--isa', isa]
+    if gemm:
+        cmd += ['--gemm', gemm]
     if os.path.exists(y_path):
         os.remove(y_path)
     t0 = time.time()
@@ -294,6 +296,8 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--isa', default=None, help='force the engine\'s kernels: scalar, avx2, avx512 (skips the '
                     'test, exit 77, when the CPU lacks them)')
+    ap.add_argument('--gemm', default=None, help='the 1x1 convolutions\' backend: ours or openblas (skips the '
+                    'test, exit 77, when the build has no OpenBLAS)')
     a = ap.parse_args()
     if a.isa in ('avx2', 'avx512'):
         need = {'avx2': ['avx2', 'fma'], 'avx512': ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl']}[a.isa]
@@ -362,9 +366,12 @@ def main():
             m, fails = compare(ref, ref)
             fails += dry_run_checks(ref)
         else:
-            y, run_s, fails = run_effnet(a.effnet, p, c, a.timeout, a.isa)
+            y, run_s, fails = run_effnet(a.effnet, p, c, a.timeout, a.isa, a.gemm)
             if a.isa and fails and 'kernels are not available' in fails[0]:
                 print(f'this build of effnet has no {a.isa} kernels: skipped')
+                sys.exit(77)
+            if a.gemm and fails and 'no OpenBLAS backend' in fails[0]:
+                print('this build of effnet has no OpenBLAS backend: skipped')
                 sys.exit(77)
             m = {'rel': float('nan'), 'cen': float('nan'),
                  'dep': float(np.linalg.norm(ref - ref.mean(0)) / np.linalg.norm(ref))}
