@@ -21,11 +21,18 @@
 GstClockTime
 gst_effnet_record_stream_time (const GstSegment * segment, GstClockTime pts)
 {
+  guint64 t;
+
   if (!GST_CLOCK_TIME_IS_VALID (pts))
     return GST_CLOCK_TIME_NONE;
   if (segment == NULL || segment->format != GST_FORMAT_TIME)
     return pts;
-  return gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
+  /* as DL Streamer's gvametaconvert computes it: the stream time less the
+   * segment's time (the PTS itself for the usual segment from 0) */
+  t = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (t) || t < segment->time)
+    return GST_CLOCK_TIME_NONE;
+  return t - segment->time;
 }
 
 gboolean

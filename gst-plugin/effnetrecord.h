@@ -38,13 +38,14 @@ G_BEGIN_DECLS typedef enum
 typedef struct
 {
   gint width, height;           /* the video's size (caps); 0: unknown */
-  GstClockTime timestamp;       /* stream time, ns; GST_CLOCK_TIME_NONE: omitted */
+  GstClockTime timestamp;       /* ns (gst_effnet_record_stream_time); NONE: omitted */
   const gchar *source;          /* NULL: omitted */
 } GstEffnetRecordFrame;
 
-/* The stream time of a buffer time in a segment, as DL Streamer writes it
- * ("timestamp"): PTS in stream time (the PTS itself without a segment);
- * GST_CLOCK_TIME_NONE when the buffer has no time or lies outside it. */
+/* A buffer time as DL Streamer's gvametaconvert writes its "timestamp": the
+ * stream time of the PTS less the segment's time (the PTS itself in the
+ * usual segment from 0; the PTS without a segment); GST_CLOCK_TIME_NONE when
+ * the buffer has no time or lies outside the segment. */
 GstClockTime gst_effnet_record_stream_time (const GstSegment * segment,
     GstClockTime pts);
 
