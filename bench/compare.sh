@@ -9,10 +9,14 @@
 #
 # Environment (all optional):
 #   EFFNET    our binary                         (default: build/nn/effnet)
+#   EFFNET_ARGS  more arguments for `effnet bench`, e.g. "--isa avx2" (default: none)
 #   THREADS   thread counts to measure           (default: "1 2")
 #   BATCH     batch sizes to measure              (default: "1"; above 1, ORT runs
 #             bN.dynbatch.onnx, the same weights with a free batch dimension)
 #   ROUNDS    interleaved rounds of ours-then-ORT (default: 3)
+#   METRIC    wall (default): median wall-clock ms per image; cpu: the process's CPU
+#             time per image, mean — at 1 thread a fair ratio even while other
+#             programs share the cores (with more threads it counts spin waits too)
 #   TARGET_S  seconds aimed at per measurement    (default: 4)
 #   MIN_RUNS / MAX_RUNS  bounds on runs per measurement (default: 3 / 500)
 #   WARMUP    ORT warm-up runs per measurement    (default: 2)
@@ -30,8 +34,10 @@ ROOT=$(dirname "$BENCH_DIR")
 OUT="$BENCH_DIR/out"
 
 EFFNET=${EFFNET:-$ROOT/build/nn/effnet}
+read -r -a EFFNET_EXTRA <<<"${EFFNET_ARGS:-}"
 THREADS=${THREADS:-"1 2"}
 BATCH=${BATCH:-1}
+METRIC=${METRIC:-wall}
 ROUNDS=${ROUNDS:-3}
 TARGET_S=${TARGET_S:-4}
 MIN_RUNS=${MIN_RUNS:-3}
@@ -72,6 +78,7 @@ for b in $BATCH; do
     [[ "$b" =~ ^[1-9][0-9]*$ ]] && [ "$b" -le 256 ] || die "BATCH must list integers 1..256, got '$BATCH'"
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+case "$METRIC" in wall) KEY=ms_per_image ;; cpu) KEY=cpu_ms_per_image ;; *) die "METRIC is wall or cpu, not '$METRIC'" ;; esac
 batched=0
 for b in $BATCH; do [ "$b" -eq 1 ] || batched=1; done
 
@@ -113,9 +120,9 @@ done
 
 # ---------------------------------------------------------------- helpers
 
-# Last "ms_per_image=X" in the given text, or nothing.
+# Last "$KEY=X" in the given text (a whole word: ms_per_image is not cpu_ms_per_image), or nothing.
 parse_ms() {
-    grep -o 'ms_per_image=[0-9.eE+-]*' <<<"$1" | tail -n 1 | cut -d= -f2
+    grep -oE "(^|[^a-z_])$KEY=[0-9.eE+-]+" <<<"$1" | tail -n 1 | cut -d= -f2
 }
 
 # Runs a command, logs its output, prints its ms_per_image. Exits on failure.
@@ -133,13 +140,13 @@ measure() {
     fi
     echo "$output" >>"$LOG"
     ms=$(parse_ms "$output")
-    [ -n "$ms" ] || die "$label printed no ms_per_image=: $* (see $LOG)"
+    [ -n "$ms" ] || die "$label printed no $KEY=: $* (see $LOG)"
     echo "$ms"
 }
 
 ours() {  # variant threads runs batch
     measure "effnet b$1 t$2 r$3 n$4" "$EFFNET" bench --variant "b$1" --weights "$OUT/b$1.safetensors" \
-        --threads "$2" --batch "$4" --runs "$3"
+        --threads "$2" --batch "$4" --runs "$3" "${EFFNET_EXTRA[@]}"
 }
 
 ort() {   # variant threads runs batch
@@ -180,10 +187,10 @@ t_start=$SECONDS
 {
     echo
     echo "######## compare.sh $started: variants ${VARIANTS[*]/#/b}, threads $THREADS, batch $BATCH, rounds $ROUNDS"
-    echo "effnet: $EFFNET"
+    echo "effnet: $EFFNET ${EFFNET_ARGS:-}"
 } >>"$LOG"
 
-say "effnet=$EFFNET, ORT $ORT_VERSION, variants: ${VARIANTS[*]/#/b}, threads: $THREADS, batch: $BATCH, $ROUNDS rounds"
+say "effnet=$EFFNET, ORT $ORT_VERSION, variants: ${VARIANTS[*]/#/b}, threads: $THREADS, batch: $BATCH, metric: $METRIC, $ROUNDS rounds"
 
 rows=()
 for v in "${VARIANTS[@]}"; do
@@ -240,10 +247,11 @@ table=$(
     echo
     echo "- date: $started"
     echo "- machine: $(uname -m), $cpu_model, nproc $nproc_n (load average at start: $load_start)"
-    echo "- effnet: \`$EFFNET\`"
+    echo "- effnet: \`$EFFNET ${EFFNET_ARGS:-}\`"
     echo "- method: batch $BATCH, fp32, torchvision EfficientNet with random weights (bench/make_models.py);"
     echo "  $ROUNDS interleaved rounds of effnet-then-ORT, each measurement ~${TARGET_S} s (>= $MIN_RUNS runs)"
     echo "  reporting its median ms/image; the table shows the median of the round medians."
+    [ "$METRIC" = cpu ] && echo "- metric: CPU time of each process per image (mean), not wall-clock time"
     echo "- ratio = effnet ms / ORT ms (<= 1.00: effnet at least as fast)"
     echo
     echo "$table"

@@ -4,7 +4,7 @@
  * the engine was built with it.
  *
  *   build/bench/effnet-layers VARIANT [--threads N] [--isa scalar|avx2|avx512] [--batch N]
- *                                     [--runs R] [--peak GFLOPS] [--layers] [--shapes]
+ *                                     [--runs R] [--peak GFLOPS] [--clock wall|cpu] [--layers] [--shapes]
  *
  * The profile (default) runs whole forward passes with the workspace's
  * profile set (nn/profile.h): thread 0 notes the time at every point where an
@@ -15,6 +15,9 @@
  * FLOP = 2 x multiply-adds (the paper's 0.39 G multiply-adds of B0 = 0.78
  * GFLOP); an elementwise multiply or add counts 1. --peak: the FMA peak from
  * build/bench/effnet-fmapeak for the same thread count, to print % of peak.
+ * --clock cpu: CPU time instead of wall-clock time (thread 0's for the ops,
+ * the process's for the whole pass): on 1 thread, what each op costs even
+ * while other programs share the core; with a team it counts spin waits.
  *
  * --shapes times each distinct 1x1 GEMM shape of the variant in isolation
  * (M = pixels, K, N, with its fused epilogue), median of R runs. */
@@ -31,14 +34,16 @@
 #include "profile.h"
 
 typedef struct {
-  int variant, threads, batch, runs, layers, shapes;
+  int variant, threads, batch, runs, layers, shapes, cpu_clock;
   double peak;
   EffnetIsa isa;
 } Args;
 
+static int g_cpu_clock; /* --clock cpu */
+
 static double now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(g_cpu_clock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
@@ -55,7 +60,7 @@ static double median(double *v, int n) {
 static int usage(const char *why) {
   if (why) fprintf(stderr, "effnet-layers: %s\n", why);
   fprintf(stderr, "usage: effnet-layers VARIANT [--threads N] [--isa scalar|avx2|avx512] [--batch N] [--runs R]\n"
-                  "                     [--peak GFLOPS] [--layers] [--shapes]\n");
+                  "                     [--peak GFLOPS] [--clock wall|cpu] [--layers] [--shapes]\n");
   return 2;
 }
 
@@ -76,6 +81,9 @@ static int parse_args(int argc, char **argv, Args *a) {
         a->batch = atoi(v);
       } else if (!strcmp(k, "--runs")) {
         a->runs = atoi(v);
+      } else if (!strcmp(k, "--clock")) {
+        if (strcmp(v, "wall") && strcmp(v, "cpu")) return usage("--clock is wall or cpu");
+        a->cpu_clock = !strcmp(v, "cpu");
       } else if (!strcmp(k, "--peak")) {
         a->peak = atof(v);
       } else if (!strcmp(k, "--isa")) {
@@ -181,6 +189,7 @@ static int profile(const EffnetModel *m, const Args *a) {
   EffnetWorkspace *ws = effnet_workspace_new(m, B, a->threads, err, sizeof err);
   float *x = malloc(sizeof(float) * (size_t)B * 3 * S * S), *logits = malloc(sizeof(float) * B * info->num_classes);
   EffnetProfile *p = calloc(1, sizeof *p);
+  if (p) p->cpu_clock = a->cpu_clock;
   double *plain = malloc(sizeof(double) * (size_t)a->runs);
   if (!ws || !x || !logits || !p || !plain) {
     fprintf(stderr, "effnet-layers: %s\n", ws ? "out of memory" : err);
@@ -215,9 +224,10 @@ static int profile(const EffnetModel *m, const Args *a) {
     total_mflop += kind_mflop[k];
   }
   double plain_ms = median(plain, a->runs);
-  printf("EfficientNet-%s %dx%d, %s kernels, %d thread%s, batch %d, %d profiled passes (alternating with %d plain)\n",
+  printf("EfficientNet-%s %dx%d, %s kernels, %d thread%s, batch %d, %d profiled passes (alternating with %d plain), "
+         "%s time\n",
          effnet_variant_name(info->variant), S, S, effnet_isa_name(info->isa), a->threads, a->threads == 1 ? "" : "s",
-         B, p->passes, a->runs);
+         B, p->passes, a->runs, a->cpu_clock ? "CPU" : "wall-clock");
   if (a->layers) {
     print_header("op", a->peak);
     for (int l = 0; l < nlayers; l++)
@@ -300,6 +310,7 @@ int main(int argc, char **argv) {
   Args a;
   int rc = parse_args(argc, argv, &a);
   if (rc) return rc;
+  g_cpu_clock = a.cpu_clock;
   EffnetOptions opt;
   effnet_options_init(&opt);
   opt.isa = a.isa;

@@ -9,7 +9,8 @@
 // THREADS intra-op threads, 1 inter-op thread and all graph optimisations.
 // The input is random (timing does not depend on the values). After W warm-up
 // runs (default 2), R timed runs (default 10) are made, one at a time.
-// Details are printed on stdout before it; the LAST line is always
+// Details are printed on stdout before it, among them cpu_ms_per_image=X (the
+// process's CPU time per image); the LAST line is always
 //   ms_per_image=X.XXX
 // (the median of the timed runs, divided by B), which is what bench/compare.sh reads.
 //
@@ -91,11 +92,15 @@ async function main() {
   for (let i = 0; i < opts.warmup; i++) await session.run(feeds);
 
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < opts.runs; i++) {
     const start = performance.now();
     await session.run(feeds);
     times.push(performance.now() - start);
   }
+  // CPU time of the process per image (mean), as effnet bench prints it.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / opts.runs / opts.batch;
 
   const med = median(times);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
@@ -104,6 +109,7 @@ async function main() {
   console.log(`load_ms=${loadMs.toFixed(1)} warmup=${opts.warmup} runs=${opts.runs} ` +
               `min_ms=${Math.min(...times).toFixed(3)} mean_ms=${mean.toFixed(3)} ` +
               `max_ms=${Math.max(...times).toFixed(3)}`);
+  console.log(`cpu_ms_per_image=${cpuMs.toFixed(3)}`);
   console.log(`ms_per_image=${(med / opts.batch).toFixed(3)}`);
 }
 

@@ -231,16 +231,16 @@ size_t effnet_workspace_bytes(const EffnetWorkspace *ws) { return ws ? ws->bytes
 /* ---- the profile (profile.h): thread 0 notes the time at each point of
  * the graph where an op has ended ---- */
 
-static double clock_ms(void) {
+static double clock_ms(const EffnetProfile *p) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(p->cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
 static void mark(EffnetWorkspace *ws, int ith, int layer, OpKind kind) {
   EffnetProfile *p = ws->prof;
   if (!p || ith != 0) return;
-  double t = clock_ms();
+  double t = clock_ms(p);
   p->ms[layer][kind] += t - p->last;
   p->last = t;
 }
@@ -626,7 +626,7 @@ static void run_chunks(const EffnetModel *m, EffnetWorkspace *ws, const float *i
     int chunk = n - done < ws->max_batch ? n - done : ws->max_batch;
     Input in = {input ? input + (size_t)done * in_img : NULL, prep, done};
     float *out = logits + (size_t)done * m->info.num_classes;
-    if (ws->prof) ws->prof->last = clock_ms();
+    if (ws->prof) ws->prof->last = clock_ms(ws->prof); /* thread 0 of the region is this thread */
 #pragma omp parallel num_threads(ws->active)
     network_forward(m, ws, &in, chunk, out, omp_get_thread_num(), omp_get_num_threads());
     mark(ws, 0, PROFILE_BLOCK0 + m->arch.num_blocks, OP_CLASSIFIER); /* the region's end joined the team */

@@ -33,7 +33,10 @@ enum { PROFILE_STEM_LAYER = 0, PROFILE_BLOCK0 = 1 }; /* block i is layer i + 1; 
 typedef struct {
   double ms[PROFILE_LAYERS][OP_KINDS]; /* summed over the passes */
   int passes;
-  double last; /* internal: thread 0's clock at the previous point */
+  int cpu_clock; /* set by the caller: 0 = wall-clock time; 1 = thread 0's CPU time
+                  * (on one thread, an op's cost even while other programs take
+                  * turns on the core; with a team it would count spin waits) */
+  double last;   /* internal: thread 0's clock at the previous point */
 } EffnetProfile;
 
 /* Record into p from the next pass on (NULL: stop recording). The caller
