@@ -13,6 +13,9 @@
 
 #include "effnetresult.h"
 #include "effnetmeta.h"
+#ifdef EFFNET_HAVE_ANALYTICS
+#include "effnetanalytics.h"
+#endif
 
 #define GST_CAT_DEFAULT gst_efficientnet_debug
 
@@ -103,7 +106,8 @@ post_result_message (GstEfficientNet * self, GstBuffer * buf, GstStructure * s)
 }
 
 /* Attaches `s` (from gst_effnet_meta_structure_new) to the buffer as the
- * custom meta, and posts it when asked. Takes `s`. */
+ * custom meta (and, built with GstAnalytics, its ranking as a ClsMtd), and
+ * posts it when asked. Takes `s`. */
 void
 gst_efficientnet_publish (GstEfficientNet * self, GstBuffer * buf,
     guint64 index, guint64 source_frame, guint64 inference_ns, GstStructure * s,
@@ -112,6 +116,10 @@ gst_efficientnet_publish (GstEfficientNet * self, GstBuffer * buf,
   gst_effnet_meta_set_source (s, self->model_name, source_frame != index,
       source_frame, inference_ns, GST_ELEMENT_NAME (self));
   gst_effnet_meta_add (buf, s);
+#ifdef EFFNET_HAVE_ANALYTICS
+  /* the ranking also as GstAnalytics' ClsMtd (none when it is empty) */
+  gst_effnet_analytics_add_cls (buf, s, NULL);
+#endif
   if (fs->post_messages)
     post_result_message (self, buf, s);
   else

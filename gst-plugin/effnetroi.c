@@ -17,6 +17,9 @@
 #include "effnetresult.h"
 #include "effnetsubmit.h"
 #include "effnettiming.h"
+#ifdef EFFNET_HAVE_ANALYTICS
+#include "effnetanalytics.h"
+#endif
 
 #define GST_CAT_DEFAULT gst_efficientnet_debug
 
@@ -102,12 +105,18 @@ classify_roi_chunk (GstEfficientNet * self, GstVideoFrame * frame,
   if (!ok)
     return FALSE;
   for (i = 0; i < n; i++) {
+    GstVideoRegionOfInterestMeta *roi = g_array_index (self->rois, Roi,
+        first + i).meta;
     GstStructure *param = roi_param_new (self, job->logits + i * job->classes,
         fs);
 
-    if (param != NULL)
-      gst_video_region_of_interest_meta_add_param (g_array_index (self->rois,
-              Roi, first + i).meta, param);
+    if (param == NULL)
+      continue;
+#ifdef EFFNET_HAVE_ANALYTICS
+    /* also a ClsMtd, related to the detector's ODMtd of this region */
+    gst_effnet_analytics_add_roi_cls (frame->buffer, roi, param);
+#endif
+    gst_video_region_of_interest_meta_add_param (roi, param);
   }
   *inference_ns += pre + job->forward_ns;
   return TRUE;

@@ -33,6 +33,9 @@
 #include "gstefficientnetoverlay.h"
 #include "gstefficientnet.h"
 #include "effnetmeta.h"
+#ifdef EFFNET_HAVE_ANALYTICS
+#include "effnetanalytics.h"
+#endif
 
 #include <pango/pangocairo.h>
 #include <math.h>
@@ -303,6 +306,30 @@ append_line (GString * text, const gchar * label, gboolean has_score,
     g_string_append_printf (text, "%s%.1f%%", sep, score * 100.0);
 }
 
+/* Without our meta: a whole-frame GstAnalyticsClsMtd (one related to no
+ * detection), as another classifier leaves it; never stale. */
+static gboolean
+analytics_frame_text (GstBuffer * buf, const Settings * st, GString * text,
+    gboolean * stale)
+{
+#ifdef EFFNET_HAVE_ANALYTICS
+  GstAnalyticsClsMtd cls;
+  gsize n, i;
+
+  if (!gst_effnet_analytics_frame_cls (buf, &cls))
+    return FALSE;
+  n = MIN (gst_analytics_cls_mtd_get_length (&cls), st->max_labels);
+  for (i = 0; i < n; i++)
+    append_line (text, g_quark_to_string (gst_analytics_cls_mtd_get_quark (&cls,
+                i)), TRUE, gst_analytics_cls_mtd_get_level (&cls, i),
+        st->show_scores, "\t");
+  *stale = FALSE;
+  return n > 0;
+#else
+  return FALSE;
+#endif
+}
+
 /* The text box of the frame meta: its best `max_labels` classes, one a line.
  * FALSE when there is nothing to show. */
 static gboolean
@@ -312,8 +339,10 @@ frame_text (GstBuffer * buf, const Settings * st, GString * text,
   GstEffnetMeta meta;
   gsize n, i;
 
-  if (st->max_labels == 0 || !gst_effnet_meta_from_buffer (buf, &meta))
+  if (st->max_labels == 0)
     return FALSE;
+  if (!gst_effnet_meta_from_buffer (buf, &meta))
+    return analytics_frame_text (buf, st, text, stale);
   n = MIN (gst_effnet_meta_get_length (&meta), st->max_labels);
   for (i = 0; i < n; i++) {
     gdouble score = gst_effnet_meta_get_level (&meta, i);
@@ -327,7 +356,80 @@ frame_text (GstBuffer * buf, const Settings * st, GString * text,
   return n > 0;
 }
 
-/* Regions with a "classification" parameter, clamped to the frame. */
+/* A region's box and label, clamped to the frame; FALSE (nothing added)
+ * when nothing of it is inside. */
+static gboolean
+append_roi_item (GArray * items, const Settings * st, gint width, gint height,
+    gint64 x, gint64 y, gint64 w, gint64 h, const gchar * label,
+    gboolean has_score, gdouble confidence)
+{
+  gint64 x0 = CLAMP (x, 0, width), y0 = CLAMP (y, 0, height);
+  gint64 x1 = CLAMP (x + w, 0, width), y1 = CLAMP (y + h, 0, height);
+  GString *text;
+  RoiItem item;
+
+  if (x1 <= x0 || y1 <= y0)
+    return FALSE;
+  text = g_string_new (NULL);
+  append_line (text, label, has_score, confidence, st->show_scores, "  ");
+  item.rect.x = (gint) x0;
+  item.rect.y = (gint) y0;
+  item.rect.w = (gint) (x1 - x0);
+  item.rect.h = (gint) (y1 - y0);
+  item.text = g_string_free (text, FALSE);
+  g_array_append_val (items, item);
+  return TRUE;
+}
+
+#ifdef EFFNET_HAVE_ANALYTICS
+/* Detections (GstAnalyticsODMtd) with a related ClsMtd, unless a region
+ * with our "classification" parameter was drawn at the same place (the
+ * efficientnet element writes both for a region of a detector that writes
+ * both). */
+static void
+collect_analytics_rois (GstBuffer * buf, const Settings * st, gint width,
+    gint height, GArray * items)
+{
+  GstAnalyticsRelationMeta *rmeta =
+      gst_buffer_get_analytics_relation_meta (buf);
+  guint drawn = items->len, i;
+  GstAnalyticsODMtd od;
+  gpointer state = NULL;
+
+  if (rmeta == NULL)
+    return;
+  while (gst_analytics_relation_meta_iterate (rmeta, &state,
+          gst_analytics_od_mtd_get_mtd_type (), &od)) {
+    GstAnalyticsClsMtd cls;
+    GstVideoRectangle clamped;
+    gint x, y, w, h;
+    gfloat conf;
+    gboolean dup = FALSE;
+
+    if (!gst_effnet_analytics_od_cls (&od, &cls) ||
+        gst_analytics_cls_mtd_get_length (&cls) == 0 ||
+        !gst_analytics_od_mtd_get_location (&od, &x, &y, &w, &h, &conf))
+      continue;
+    clamped.x = CLAMP (x, 0, width);
+    clamped.y = CLAMP (y, 0, height);
+    clamped.w = CLAMP ((gint64) x + w, 0, width) - clamped.x;
+    clamped.h = CLAMP ((gint64) y + h, 0, height) - clamped.y;
+    for (i = 0; i < drawn && !dup; i++) {
+      const GstVideoRectangle *r = &g_array_index (items, RoiItem, i).rect;
+
+      dup = r->x == clamped.x && r->y == clamped.y && r->w == clamped.w &&
+          r->h == clamped.h;
+    }
+    if (!dup)
+      append_roi_item (items, st, width, height, x, y, w, h,
+          g_quark_to_string (gst_analytics_cls_mtd_get_quark (&cls, 0)), TRUE,
+          gst_analytics_cls_mtd_get_level (&cls, 0));
+  }
+}
+#endif
+
+/* Regions with a "classification" parameter, and (built with GstAnalytics)
+ * detections with a related classification, clamped to the frame. */
 static void
 collect_rois (GstBuffer * buf, const Settings * st, gint width, gint height,
     GArray * items)
@@ -341,37 +443,25 @@ collect_rois (GstBuffer * buf, const Settings * st, gint width, gint height,
           gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstEffnetMeta meta;
-    gint64 x0, y0, x1, y1;
     gdouble confidence = 0.0;
     gboolean has_score;
     const gchar *label;
     gchar *fallback = NULL;
-    RoiItem item;
-    GString *text;
 
     if (!gst_effnet_meta_from_roi (roi, &meta))
-      continue;
-    x0 = CLAMP ((gint64) roi->x, 0, width);
-    y0 = CLAMP ((gint64) roi->y, 0, height);
-    x1 = CLAMP ((gint64) roi->x + roi->w, 0, width);
-    y1 = CLAMP ((gint64) roi->y + roi->h, 0, height);
-    if (x1 <= x0 || y1 <= y0)
       continue;
     label = gst_effnet_meta_get_top_label (&meta);
     if (label == NULL || label[0] == '\0')
       label = fallback = g_strdup_printf ("class %d",
           gst_effnet_meta_get_top_class_id (&meta));
     has_score = gst_effnet_meta_get_top_level (&meta, &confidence);
-    text = g_string_new (NULL);
-    append_line (text, label, has_score, confidence, st->show_scores, "  ");
+    append_roi_item (items, st, width, height, roi->x, roi->y, roi->w, roi->h,
+        label, has_score, confidence);
     g_free (fallback);
-    item.rect.x = (gint) x0;
-    item.rect.y = (gint) y0;
-    item.rect.w = (gint) (x1 - x0);
-    item.rect.h = (gint) (y1 - y0);
-    item.text = g_string_free (text, FALSE);
-    g_array_append_val (items, item);
   }
+#ifdef EFFNET_HAVE_ANALYTICS
+  collect_analytics_rois (buf, st, width, height, items);
+#endif
 }
 
 /* Everything the composition of a frame depends on, as a string. */

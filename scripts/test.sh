@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need (apt-get), checks the formatting, builds, and
 # runs every test three times: in the release build, in an AddressSanitizer + UBSan build, and in a
-# build with only the portable C kernels (what other architectures get); then
+# build with only the portable C kernels (what other architectures get); checks
+# `meson install` from outside (scripts/test-install.sh) and the gst suite against
+# GStreamer 1.26 in a Debian 13 root (scripts/test-gst-latest.sh); then
 # every fuzz target for 60 s. Prints each stage's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,9 @@ setup build-portable -Dsimd=false
 meson test -C build-portable --print-errorlogs
 stage "portable build and tests"
 
+scripts/test-gst-latest.sh   # GStreamer 1.26 in a Debian 13 root (cached): the gst suite, GstAnalytics included
+stage "GStreamer 1.26 (Debian 13 root): build and gst tests"
+
 bash scripts/fuzz.sh 60   # every libFuzzer target of tests/fuzz/ for 60 s (clang, ASan + UBSan)
 stage "fuzzing"
-echo "all tests passed (release, sanitizer and portable builds, fuzz targets) in $SECONDS s"
+echo "all tests passed (release, install, sanitizer and portable builds, GStreamer 1.26, fuzz targets) in $SECONDS s"
