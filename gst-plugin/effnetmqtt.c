@@ -165,7 +165,11 @@ warn_failure (EffnetMqtt * m, const gchar * why, gboolean lost)
 
   m->failures++;
   g_free (m->last_reason);
+  /* libmosquitto's sentences end with a full stop, ours go in brackets */
   m->last_reason = g_strdup (why);
+  if (*m->last_reason && m->last_reason[strlen (m->last_reason) - 1] == '.')
+    m->last_reason[strlen (m->last_reason) - 1] = '\0';
+  why = m->last_reason;
   GST_INFO_OBJECT (m->element, "MQTT %s %s: %s", lost ? "lost" :
       "could not connect to", m->address, why);
   if (m->last_fail_warn != 0 && now - m->last_fail_warn < WARN_INTERVAL_US)

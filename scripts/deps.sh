@@ -20,7 +20,7 @@ if [ "${1:-}" = "test" ]; then
   pkgs+=(clang libclang-rt-14-dev libomp-14-dev)        # scripts/fuzz.sh: libFuzzer, ASan/UBSan, OpenMP for clang
   pkgs+=(locales-all)   # config.json parsing under a comma-decimal locale (de_DE.UTF-8)
   pkgs+=(indent clang-format)   # scripts/format.sh --check: gst-indent and .clang-format styles
-  pkgs+=(mosquitto mosquitto-clients)   # efficientnetpublish tests: a real MQTT broker on 127.0.0.1
+  pkgs+=(mosquitto mosquitto-clients openssl)   # efficientnetpublish tests: a real MQTT broker, TLS certificates
   pkgs+=(mmdebstrap)   # scripts/test-gst-latest.sh: a Debian 13 root with GStreamer 1.26
 fi
 missing=()

@@ -678,8 +678,10 @@ broker_stop (Broker * b)
   b->pid = 0;
 }
 
+/* `listener_conf`: lines for the listener (TLS files, authentication);
+ * NULL: anonymous clients, plain TCP. */
 static void
-broker_init (Broker * b)
+broker_init_conf (Broker * b, const gchar * listener_conf)
 {
   gchar *text;
 
@@ -692,12 +694,19 @@ broker_init (Broker * b)
   /* run as whoever runs the test (as root mosquitto would switch to the
    * mosquitto user, who cannot write here); sessions persist over a
    * restart, so a subscriber misses nothing while it reconnects */
-  text = g_strdup_printf ("listener %d 127.0.0.1\nallow_anonymous true\n"
-      "persistence true\npersistence_location %s/\n%s", b->port, b->dir,
+  text = g_strdup_printf ("listener %d 127.0.0.1\n%s"
+      "persistence true\npersistence_location %s/\n%s", b->port,
+      listener_conf ? listener_conf : "allow_anonymous true\n", b->dir,
       getuid () == 0 ? "user root\n" : "");
   fail_unless (g_file_set_contents (b->conf, text, -1, NULL));
   g_free (text);
   broker_start (b);
+}
+
+static void
+broker_init (Broker * b)
+{
+  broker_init_conf (b, NULL);
 }
 
 static void
@@ -718,6 +727,7 @@ typedef struct
   GPtrArray *messages;          /* gchar * payloads, in arrival order */
   gboolean subscribed;
   const gchar *topic;
+  const gchar *tls_ca_file, *username, *password;       /* NULL: none */
 } Sub;
 
 static void
@@ -767,6 +777,12 @@ sub_start (Sub * s, Broker * b, const gchar * topic)
   mosquitto_subscribe_callback_set (s->mosq, sub_on_subscribe);
   mosquitto_message_callback_set (s->mosq, sub_on_message);
   mosquitto_reconnect_delay_set (s->mosq, 1, 1, false);
+  if (s->tls_ca_file != NULL)
+    fail_unless (mosquitto_tls_set (s->mosq, s->tls_ca_file, NULL, NULL, NULL,
+            NULL) == MOSQ_ERR_SUCCESS);
+  if (s->username != NULL)
+    fail_unless (mosquitto_username_pw_set (s->mosq, s->username,
+            s->password) == MOSQ_ERR_SUCCESS);
   fail_unless (mosquitto_connect (s->mosq, "127.0.0.1", b->port, 30) ==
       MOSQ_ERR_SUCCESS);
   fail_unless (mosquitto_loop_start (s->mosq) == MOSQ_ERR_SUCCESS);
@@ -1166,6 +1182,134 @@ GST_START_TEST (test_mqtt_wrong_address)
 
 GST_END_TEST;
 
+/* Runs a command (fails the test when it fails). */
+static void
+run_command (const gchar * const *argv)
+{
+  gchar *err = NULL;
+  gint status = 0;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+          &err, &status, NULL), "%s could not run", argv[0]);
+  fail_unless (g_spawn_check_wait_status (status, NULL), "%s failed: %s",
+      argv[0], err);
+  g_free (err);
+}
+
+#define TLS_DESC "videotestsrc is-live=true pattern=ball ! " \
+    "video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! " \
+    "efficientnet weights=%s num-threads=1 mode=sync qos=false ! " \
+    "efficientnetpublish name=pub method=mqtt address=127.0.0.1:%d " \
+    "topic=cam/tls tls-ca-file=%s username=cam password=%s ! " \
+    "fakesink name=sink sync=true"
+
+/* TLS (a CA and a server certificate for 127.0.0.1 made here with openssl)
+ * and a username/password (mosquitto_passwd): the records arrive; a wrong
+ * password is a warning naming the refusal, and nothing is published. */
+GST_START_TEST (test_mqtt_tls)
+{
+  Broker b = { 0 };
+  Sub s = { 0 };
+  Sink sink;
+  GstElement *p, *pub;
+  GPtrArray *warnings = g_ptr_array_new_with_free_func (g_free);
+  gchar *dir = g_build_filename (tmp_dir, "tls", NULL);
+  gchar *ca = g_build_filename (dir, "ca.pem", NULL);
+  gchar *ca_key = g_build_filename (dir, "ca.key", NULL);
+  gchar *cert = g_build_filename (dir, "server.pem", NULL);
+  gchar *key = g_build_filename (dir, "server.key", NULL);
+  gchar *csr = g_build_filename (dir, "server.csr", NULL);
+  gchar *ext = g_build_filename (dir, "ext.cnf", NULL);
+  gchar *passwd = g_build_filename (dir, "passwd", NULL);
+  gchar *conf, *desc;
+  GArray *ts;
+  guint i, refused = 0;
+
+  fail_unless (g_mkdir (dir, 0755) == 0);
+  {
+    const gchar *mk_ca[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048",
+      "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj",
+      "/CN=effnet test CA", NULL
+    };
+    const gchar *mk_csr[] = { "openssl", "req", "-newkey", "rsa:2048",
+      "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1", NULL
+    };
+    const gchar *sign[] = { "openssl", "x509", "-req", "-in", csr, "-CA", ca,
+      "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+      "-extfile", ext, NULL
+    };
+    const gchar *pw[] = { "mosquitto_passwd", "-b", "-c", passwd, "cam",
+      "secret", NULL
+    };
+
+    fail_unless (g_file_set_contents (ext, "subjectAltName=IP:127.0.0.1\n",
+            -1, NULL));
+    run_command (mk_ca);
+    run_command (mk_csr);
+    run_command (sign);
+    run_command (pw);
+  }
+  conf = g_strdup_printf ("cafile %s\ncertfile %s\nkeyfile %s\n"
+      "allow_anonymous false\npassword_file %s\n", ca, cert, key, passwd);
+  broker_init_conf (&b, conf);
+  s.tls_ca_file = ca;
+  s.username = "cam";
+  s.password = "secret";
+  sub_start (&s, &b, "cam/tls");
+
+  sink_init (&sink);
+  desc = g_strdup_printf (TLS_DESC, small, b.port, ca, "secret");
+  p = pipeline_new (desc, &sink);
+  pub = get_publisher (p);
+  play_live (p, 2.0, NULL, 0, NULL, NULL);
+  wait_drained (pub, 20);
+  wait_received (&s, get_u64 (pub, "published"), 10);
+  gst_element_set_state (p, GST_STATE_NULL);
+  fail_unless (sink.expected->len >= 5, "only %u results", sink.expected->len);
+  fail_unless_equals_uint64 (get_u64 (pub, "published"), sink.expected->len);
+  ts = received_timestamps (&s);
+  fail_unless_equals_int (ts->len, sink.expected->len);
+  g_array_unref (ts);
+  gst_object_unref (pub);
+  gst_object_unref (p);
+  g_free (desc);
+  sink_clear (&sink);
+
+  /* the wrong password */
+  sink_init (&sink);
+  desc = g_strdup_printf (TLS_DESC, small, b.port, ca, "wrong");
+  p = pipeline_new (desc, &sink);
+  pub = get_publisher (p);
+  play_live (p, 2.0, NULL, 0, NULL, warnings);
+  gst_element_set_state (p, GST_STATE_NULL);
+  for (i = 0; i < warnings->len; i++)
+    refused += strstr (g_ptr_array_index (warnings, i), "not authorised") !=
+        NULL;
+  fail_unless (refused >= 1, "no warning about the refused password");
+  fail_unless_equals_uint64 (get_u64 (pub, "published"), 0);
+  fail_unless (get_u64 (pub, "records") > 0);
+  gst_object_unref (pub);
+  gst_object_unref (p);
+  g_free (desc);
+  sink_clear (&sink);
+
+  g_ptr_array_unref (warnings);
+  sub_stop (&s);
+  broker_clear (&b);
+  g_free (conf);
+  g_free (dir);
+  g_free (ca);
+  g_free (ca_key);
+  g_free (cert);
+  g_free (key);
+  g_free (csr);
+  g_free (ext);
+  g_free (passwd);
+}
+
+GST_END_TEST;
+
 #endif /* EFFNET_TEST_MQTT */
 
 static Suite *
@@ -1186,6 +1330,7 @@ publish_suite (void)
   tcase_add_test (tc, test_mqtt_broker_restart);
   tcase_add_test (tc, test_mqtt_broker_kill);
   tcase_add_test (tc, test_mqtt_wrong_address);
+  tcase_add_test (tc, test_mqtt_tls);
 #endif
   suite_add_tcase (s, tc);
   return s;
@@ -1205,6 +1350,7 @@ main (int argc, char **argv)
   if (checks != NULL && strstr (checks, "mqtt") != NULL) {
 #ifdef EFFNET_TEST_MQTT
     gchar *exe = find_mosquitto ();
+    gboolean tls_tools = TRUE;
 
     if (exe == NULL) {
       printf ("SKIP: the mosquitto broker is not installed (Debian: "
@@ -1212,6 +1358,21 @@ main (int argc, char **argv)
       return 77;
     }
     g_free (exe);
+    if (strstr (checks, "tls") != NULL) {
+      const gchar *tools[] = { "openssl", "mosquitto_passwd" };
+      guint i;
+
+      for (i = 0; i < G_N_ELEMENTS (tools); i++) {
+        exe = g_find_program_in_path (tools[i]);
+        tls_tools &= exe != NULL;
+        g_free (exe);
+      }
+    }
+    if (!tls_tools) {
+      printf ("SKIP: openssl or mosquitto_passwd is not installed (Debian: "
+          "openssl, mosquitto; scripts/deps.sh test installs them)\n");
+      return 77;
+    }
 #else
     printf ("SKIP: built without libmosquitto (Debian: libmosquitto-dev), "
         "so efficientnetpublish has no method=mqtt to test\n");
