@@ -44,6 +44,7 @@ typedef enum {
   EFFNET_ISA_SCALAR,   /* portable C */
   EFFNET_ISA_AVX2,     /* AVX2 + FMA */
   EFFNET_ISA_AVX512,   /* AVX-512 F/BW/DQ/VL */
+  EFFNET_ISA_NEON,     /* AArch64 Advanced SIMD (NEON) */
 } EffnetIsa;
 
 /* Which code runs the 1x1 convolutions (expand, project, head). */

@@ -66,6 +66,7 @@ const char *effnet_isa_name(EffnetIsa isa) {
     case EFFNET_ISA_SCALAR: return "scalar";
     case EFFNET_ISA_AVX2: return "avx2";
     case EFFNET_ISA_AVX512: return "avx512";
+    case EFFNET_ISA_NEON: return "neon";
   }
   return NULL;
 }

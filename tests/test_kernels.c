@@ -170,6 +170,9 @@ static VactFn vact_for(EffnetIsa isa) {
     case EFFNET_ISA_AVX2: return effnet_vact_avx2;
     case EFFNET_ISA_AVX512: return effnet_vact_avx512;
 #endif
+#if defined(EFFNET_HAVE_NEON)
+    case EFFNET_ISA_NEON: return effnet_vact_neon;
+#endif
     default: return NULL;
   }
 }
@@ -797,7 +800,7 @@ static void test_store(const Kernels *k) {
 }
 
 int main(void) {
-  static const EffnetIsa isas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512};
+  static const EffnetIsa isas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512, EFFNET_ISA_NEON};
   int tested = 0;
   for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
     const Kernels *k = effnet_kernels_for(isas[i]);

@@ -467,7 +467,7 @@ static float *prep_images(const EffnetPrepOptions *o, const EffnetFrame *f, cons
   return out;
 }
 
-static const EffnetIsa kIsas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512};
+static const EffnetIsa kIsas[] = {EFFNET_ISA_SCALAR, EFFNET_ISA_AVX2, EFFNET_ISA_AVX512, EFFNET_ISA_NEON};
 
 /* ---- bad input ---- */
 

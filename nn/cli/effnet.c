@@ -26,7 +26,7 @@ static const char kUsage[] =
     "usage:\n"
     "  effnet info [WEIGHTS] [--variant bN] [--padding symmetric|same]\n"
     "  effnet run [--weights WEIGHTS] [--variant bN] [--padding symmetric|same] [--bn-eps E]\n"
-    "             [--threads N] [--top-k K] [--isa auto|scalar|avx2|avx512]\n"
+    "             [--threads N] [--top-k K] [--isa auto|scalar|avx2|avx512|neon]\n"
     "             [--gemm auto|ours|openblas]\n"
     "             (--input X.npy | PICTURE) [--logits-out Y.npy]\n"
     "      X: float32 [N,3,S,S], already normalized; prints the top-k classes of each image\n"
@@ -164,7 +164,8 @@ static int parse_args(int argc, char **argv, Args *a) {
       else if (!strcmp(v, "scalar")) a->opt.isa = EFFNET_ISA_SCALAR;
       else if (!strcmp(v, "avx2")) a->opt.isa = EFFNET_ISA_AVX2;
       else if (!strcmp(v, "avx512")) a->opt.isa = EFFNET_ISA_AVX512;
-      else return usage_error("--isa must be auto, scalar, avx2 or avx512, not '%s'", v);
+      else if (!strcmp(v, "neon")) a->opt.isa = EFFNET_ISA_NEON;
+      else return usage_error("--isa must be auto, scalar, avx2, avx512 or neon, not '%s'", v);
     } else if (!strcmp(k, "--gemm")) {
       if (!strcmp(v, "auto")) a->opt.gemm = EFFNET_GEMM_AUTO;
       else if (!strcmp(v, "ours")) a->opt.gemm = EFFNET_GEMM_OURS;

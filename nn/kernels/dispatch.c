@@ -1,6 +1,7 @@
 /* dispatch.c — which kernels run: chosen once, at model load, from what the
  * CPU (and the OS, which must save the wide registers) supports. One binary
- * therefore runs on any x86-64, and the portable path on anything else. */
+ * therefore runs on any x86-64; on AArch64 the NEON kernels (every AArch64
+ * CPU has NEON, so no check), and the portable path on anything else. */
 #include "kernels.h"
 #include "../effnet.h"
 
@@ -63,6 +64,26 @@ static const Kernels kAvx512 = {
 };
 #endif
 
+#if defined(EFFNET_HAVE_NEON)
+static const Kernels kNeon = {
+    .name = "neon",
+    .mr = EFFNET_NEON_MR,
+    .nv = 1,
+    .gemm = effnet_gemm_6x16_neon,
+    .dwconv = effnet_dwconv_4x8_neon,
+    .scale_panels = effnet_scale_panels_neon,
+    .scale_channels = effnet_scale_channels_neon,
+    .unpack_u8 = effnet_unpack_u8_neon,
+    .resample_h_taps = effnet_resample_h_taps_neon,
+    .gather_cost = 4.0f, /* four single-lane loads per tap and vector */
+    .resample_h_dense = effnet_resample_h_4x_neon,
+    .resample_tile = EFFNET_NEON_RESAMPLE_TILE,
+    .resample_v = effnet_resample_v_neon,
+    .store_rgb = effnet_store_rgb_neon,
+    .store_yuv = effnet_store_yuv_neon,
+};
+#endif
+
 int effnet_isa_supported(EffnetIsa isa) {
   switch (isa) {
     case EFFNET_ISA_AUTO:
@@ -75,11 +96,15 @@ int effnet_isa_supported(EffnetIsa isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 #endif
+#if defined(EFFNET_HAVE_NEON)
+    case EFFNET_ISA_NEON: return 1; /* part of AArch64 */
+#endif
     default: return 0;
   }
 }
 
 EffnetIsa effnet_isa_best(void) {
+  if (effnet_isa_supported(EFFNET_ISA_NEON)) return EFFNET_ISA_NEON;
   if (effnet_isa_supported(EFFNET_ISA_AVX512)) return EFFNET_ISA_AVX512;
   if (effnet_isa_supported(EFFNET_ISA_AVX2)) return EFFNET_ISA_AVX2;
   return EFFNET_ISA_SCALAR;
@@ -89,7 +114,7 @@ EffnetIsa effnet_isa_best(void) {
 void effnet_kernels_unavailable(int isa, char *err, size_t errlen) {
   const char *name = effnet_isa_name((EffnetIsa)isa);
   if (name) set_error(err, errlen, "the %s kernels are not available on this CPU or in this build", name);
-  else set_error(err, errlen, "unknown instruction set %d (auto, scalar, avx2 or avx512)", isa);
+  else set_error(err, errlen, "unknown instruction set %d (auto, scalar, avx2, avx512 or neon)", isa);
 }
 
 const Kernels *effnet_kernels_for(int isa) {
@@ -100,6 +125,9 @@ const Kernels *effnet_kernels_for(int isa) {
 #if defined(EFFNET_HAVE_X86)
     case EFFNET_ISA_AVX2: return &kAvx2;
     case EFFNET_ISA_AVX512: return &kAvx512;
+#endif
+#if defined(EFFNET_HAVE_NEON)
+    case EFFNET_ISA_NEON: return &kNeon;
 #endif
     default: return NULL;
   }

@@ -1,7 +1,9 @@
 /* kernels.h — the compute kernels and their CPU dispatch table.
  *
  * Every family has a portable C version (kernels/FAMILY-scalar.c) and, on x86-64,
- * AVX2+FMA and AVX-512 versions compiled with their own -m flags. The table
+ * AVX2+FMA and AVX-512 versions compiled with their own -m flags; on AArch64
+ * NEON versions (FAMILY-neon.c: NEON is part of the architecture, so they are
+ * the baseline there). The table
  * is filled once, at model load, from the CPU's features (dispatch.c); nothing else
  * in the engine knows which ISA runs.
  *
@@ -128,7 +130,7 @@ typedef void (*StoreYuvFn)(const float *const *comp, int n, const float *m, cons
                            float *dst, ptrdiff_t chan_stride, int nhwc);
 
 typedef struct {
-  const char *name; /* "scalar", "avx2", "avx512" */
+  const char *name; /* "scalar", "avx2", "avx512", "neon" */
   int mr;           /* rows per micro-kernel call */
   int nv;           /* preferred panels per micro-kernel call */
   GemmUkernelFn gemm;
@@ -216,6 +218,29 @@ void effnet_store_rgb_avx512(const float *const *comp, int n, const float *scale
                              ptrdiff_t chan_stride, int nhwc);
 void effnet_store_yuv_avx512(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
                              float *dst, ptrdiff_t chan_stride, int nhwc);
+#endif
+
+#if defined(EFFNET_HAVE_NEON)
+#define EFFNET_NEON_MR 6
+void effnet_gemm_6x16_neon(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
+                           int ncols, float *const *c_rows, const float *bias, Activation act,
+                           const float *const *res_rows);
+void effnet_dwconv_4x8_neon(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
+void effnet_vact_neon(const float *x, float *y, size_t n, Activation act);
+void effnet_scale_panels_neon(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
+void effnet_scale_channels_neon(float *x, const float *gate, int C, size_t p0, size_t p1);
+void effnet_unpack_u8_neon(const uint8_t *src, size_t n, float *dst);
+#define EFFNET_NEON_RESAMPLE_TILE 4
+void effnet_resample_h_taps_neon(const HTaps *t, int step, int lanes, const float *const *src, float *const *dst,
+                                 PassMode mode);
+void effnet_resample_h_4x_neon(const HTiles *t, int step, int lanes, const float *const *src, float *const *dst,
+                               PassMode mode);
+void effnet_resample_v_neon(const float *const *rows, const float *w, int taps, int n, PassMode mode, float near,
+                            float *out);
+void effnet_store_rgb_neon(const float *const *comp, int n, const float *scale, const float *shift, float *dst,
+                           ptrdiff_t chan_stride, int nhwc);
+void effnet_store_yuv_neon(const float *const *comp, int n, const float *m, const float *scale, const float *shift,
+                           float *dst, ptrdiff_t chan_stride, int nhwc);
 #endif
 
 /* The table for an ISA (EFFNET_ISA_* from effnet.h), or NULL when this build
