@@ -1146,6 +1146,62 @@ GST_START_TEST (test_mqtt_broker_kill)
 
 GST_END_TEST;
 
+static void
+pause_broker (gpointer data)
+{
+  kill (((Restart *) data)->b->pid, SIGSTOP);
+}
+
+/* The broker stops answering (SIGSTOP: the connection stays open, nothing
+ * is acknowledged any more): the element keeps 20 records in flight, its
+ * queue fills and drops, the frames keep their rate, and the stop takes the
+ * bounded flush (2 s), not forever; what was not acknowledged is dropped. */
+GST_START_TEST (test_mqtt_broker_stalled)
+{
+  Broker b = { 0 };
+  Sink sink;
+  Restart r = { &b, 0 };
+  const Action actions[] = { {1.0, pause_broker} };
+  GstElement *p, *pub;
+  gchar *desc;
+  gint64 t0, stop_us;
+  guint64 records, published, dropped;
+
+  broker_init (&b);
+  sink_init (&sink);
+  desc = g_strdup_printf (LIVE_DESC, small, "mode=async", b.port,
+      "cam/stalled", 5);
+  p = pipeline_new (desc, &sink);
+  pub = get_publisher (p);
+  play_live (p, 4.0, actions, G_N_ELEMENTS (actions), &r, NULL);
+  fail_unless (get_u64 (pub, "dropped") > 0, "nothing dropped while the "
+      "broker did not answer");
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (p, GST_STATE_NULL);
+  stop_us = g_get_monotonic_time () - t0;
+  records = get_u64 (pub, "records");
+  published = get_u64 (pub, "published");
+  dropped = get_u64 (pub, "dropped");
+  g_print ("broker stalled 3 s of 4: %" G_GUINT64_FORMAT " records, %"
+      G_GUINT64_FORMAT " published, %" G_GUINT64_FORMAT " dropped, stopped "
+      "in %.2f s\n", records, published, dropped, stop_us / 1e6);
+  fail_unless (stop_us < 4 * G_USEC_PER_SEC, "stopping took %.1f s",
+      stop_us / 1e6);
+  fail_unless_equals_uint64 (records, sink.expected->len);
+  fail_unless_equals_uint64 (published + dropped, records);
+  fail_unless (dropped > records / 2, "%" G_GUINT64_FORMAT " of %"
+      G_GUINT64_FORMAT " dropped", dropped, records);
+  check_frame_rate (&sink, 30);
+  kill (b.pid, SIGCONT);
+  gst_object_unref (pub);
+  gst_object_unref (p);
+  g_free (desc);
+  sink_clear (&sink);
+  broker_clear (&b);
+}
+
+GST_END_TEST;
+
 /* Nothing listens at the address: a warning, and the frames flow. */
 GST_START_TEST (test_mqtt_wrong_address)
 {
@@ -1329,6 +1385,7 @@ publish_suite (void)
   tcase_add_test (tc, test_mqtt_records);
   tcase_add_test (tc, test_mqtt_broker_restart);
   tcase_add_test (tc, test_mqtt_broker_kill);
+  tcase_add_test (tc, test_mqtt_broker_stalled);
   tcase_add_test (tc, test_mqtt_wrong_address);
   tcase_add_test (tc, test_mqtt_tls);
 #endif
