@@ -51,7 +51,7 @@ typedef enum {
 typedef enum {
   EFFNET_GEMM_AUTO = 0, /* OpenBLAS where the build has it and the engine has no SIMD kernels (nn/README.md) */
   EFFNET_GEMM_OURS,     /* the engine's micro-kernels */
-  EFFNET_GEMM_OPENBLAS, /* cblas_sgemm (a build with -Dblas=auto finding OpenBLAS, or -Dblas=openblas) */
+  EFFNET_GEMM_OPENBLAS, /* cblas_sgemm (builds with OpenBLAS: -Dblas=openblas, or auto where there is no SIMD) */
 } EffnetGemm;
 
 typedef struct {

@@ -19,8 +19,8 @@
 #include "gemm.h"
 #include "model.h"
 
-/* 1 when this build has the OpenBLAS backend (-Dblas=auto finding
- * libopenblas, or -Dblas=openblas), else 0. */
+/* 1 when this build has the OpenBLAS backend (-Dblas=openblas, or auto
+ * finding it in a build without SIMD kernels for the host), else 0. */
 int gemm_blas_available(void);
 
 /* The OpenBLAS build in use ("OpenBLAS 0.3.21 DYNAMIC_ARCH ... pthread",

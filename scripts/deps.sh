@@ -10,7 +10,8 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config python3 python3-numpy
       libpango1.0-dev libcairo2-dev fonts-dejavu-core    # efficientnetoverlay: Pango/Cairo text, a font
       libpng-dev libjpeg-dev                             # effnet run/prep --image: PNG and JPEG
       libjson-glib-dev                                   # effnet-classify, efficientnetpublish: JSON
-      libmosquitto-dev)                                  # efficientnetpublish method=mqtt
+      libmosquitto-dev                                   # efficientnetpublish method=mqtt
+      libopenblas-dev)                                   # -Dblas: OpenBLAS for the 1x1 convolutions (nn/gemm-blas.c)
 # pipelines/: x264enc (file_to_h264.sh), GstVideo typelib (roi_classify.py)
 pkgs+=(gstreamer1.0-plugins-ugly gir1.2-gst-plugins-base-1.0)
 if [ "${1:-}" = "test" ]; then

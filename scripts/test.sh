@@ -34,7 +34,7 @@ stage "release build and tests"
 scripts/test-install.sh build-install   # meson install into a scratch DESTDIR, used from outside
 stage "install (scratch DESTDIR, pkg-config program, plugin found)"
 
-setup build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized
+setup build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dblas=openblas  # OpenBLAS backend too
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-sanitize --print-errorlogs
 stage "sanitizer build and tests"
