@@ -6,6 +6,8 @@
  * barriers between ops, where one reads what another wrote. Buffers:
  *   x[2]  block inputs/outputs, ping-pong; stored with zero borders when the
  *         next block has no expand conv (its depthwise reads it directly)
+ *   xi[2] one image's ping-pong for the leading blocks a batch runs image by
+ *         image (depth first: see network_forward); only when batching
  *   e     expand output with zero borders (depthwise input) of the blocks
  *         small enough to keep whole; head output
  *   ring  per thread, k rows of expanded input: large blocks stream the
@@ -34,7 +36,7 @@ struct EffnetWorkspace {
   const EffnetModel *model;
   int max_batch, threads; /* planned */
   int active;             /* threads forward passes run on, 1..threads */
-  float *x[2], *e, *d;
+  float *x[2], *xi[2], *e, *d;
   float *image;     /* the input images, NHWC with the stem's zero borders */
   float *ring;      /* [threads][ring_floats] */
   float *pool_rows; /* [max_batch][rows][channels]: each depthwise output row's SE pool sums */
@@ -43,6 +45,7 @@ struct EffnetWorkspace {
   float *feat;      /* [max_batch][head] */
   float *gated;     /* project weights times one image's SE gate */
   float *rows;      /* [threads][mr * kmax] gathered GEMM rows */
+  int df_blocks;    /* leading blocks run image by image in a batch (0: none) */
   size_t cmax, semax, kmax, ring_floats, bytes;
   void *block;         /* one zeroed allocation holding every buffer above */
   EffnetProfile *prof; /* NULL unless bench/layers.c asked (profile.h) */
@@ -77,6 +80,12 @@ static const Pads kNoPad = {0, 0, 0, 0};
 /* Stream a block's expand conv through a ring of rows when its expanded,
  * padded input would not sit comfortably in L2. */
 enum { kStreamBytes = 2 * 1024 * 1024 };
+
+/* A batch runs a block image by image while one image's tensors of the block
+ * (input, expanded, depthwise output, output) pass this size: a whole batch
+ * of them would stream through memory op after op, where one image's stay in
+ * the caches from one op to the next, as at batch 1. */
+enum { kDepthFirstBytes = 1024 * 1024 };
 
 static size_t padded_row_floats(const Block *b) {
   return (size_t)(b->geom.in_size + b->geom.pad_l + b->geom.pad_r) * b->spec.exp_ch;
@@ -148,6 +157,9 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
     if ((size_t)b->geom.out_size * s->exp_ch > prow) prow = (size_t)b->geom.out_size * s->exp_ch;
     if (xin > xmax) xmax = xin;
     if (xout > xmax) xmax = xout;
+    size_t ex_img = s->expand != 1 ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
+    if (ws->df_blocks == i && max_batch > 1 && (xin + ex_img + dd + xout) * sizeof(float) > kDepthFirstBytes)
+      ws->df_blocks = i + 1;
     if (ex > emax) emax = ex;
     if (dd > dmax) dmax = dd;
     if ((size_t)s->exp_ch > cmax) cmax = s->exp_ch;
@@ -174,6 +186,8 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
       {&ws->image, B * view_floats(m->input_size, 3, stem_pads(m))},
       {&ws->x[0], B * xmax},
       {&ws->x[1], B * xmax},
+      {&ws->xi[0], ws->df_blocks ? xmax : 0},
+      {&ws->xi[1], ws->df_blocks ? xmax : 0},
       {&ws->e, B * emax},
       {&ws->d, B * dmax},
       {&ws->ring, T * ring},
@@ -579,32 +593,57 @@ typedef struct {
 /* The whole pass, run by thread ith of the region's nth. */
 static void network_forward(const EffnetModel *m, EffnetWorkspace *ws, const Input *in, int n, float *logits, int ith,
                             int nth) {
+  /* Depth first, then breadth: each image alone from its input through the
+   * stem and the leading blocks whose tensors are large (one image's stay in
+   * the caches from op to op), then the whole batch through the rest (the
+   * late layers' GEMMs get n times the rows for the same weights). Images run
+   * alone go through xi[] and leave their last output in their slice of x[0]. */
+  const int df = n > 1 ? ws->df_blocks : 0;
   View image = make_view(ws->image, m->input_size, 3, stem_pads(m));
-  zero_border(&image, stem_pads(m), n, ith, nth);
-  if (in->prep) {
-    PrepDest d = {image.data, image.img, image.row, 0, 1};
-    prep_run_share(in->prep, in->first, n, &d, ith, nth);
-  } else {
-    input_to_nhwc(in->input, &image, n, ith, nth);
+  View x = make_view(ws->x[0], df ? m->blocks[df - 1].geom.out_size : m->stem_out,
+                     df ? m->blocks[df - 1].spec.out_ch : m->arch.stem_ch, input_pads(m, df));
+  for (int img = 0; img < (df ? n : 1); img++) {
+    const int ni = df ? 1 : n;
+    View src = df ? image_view(&image, img) : image;
+    zero_border(&src, stem_pads(m), ni, ith, nth);
+    if (in->prep) {
+      PrepDest d = {src.data, src.img, src.row, 0, 1};
+      prep_run_share(in->prep, in->first + (df ? img : 0), ni, &d, ith, nth);
+    } else {
+      input_to_nhwc(in->input + (size_t)(df ? img : 0) * 3 * m->input_size * m->input_size, &src, ni, ith, nth);
+    }
+#pragma omp barrier
+    mark(ws, ith, PROFILE_STEM_LAYER, OP_INPUT);
+    Pads in_pad = input_pads(m, 0);
+    View xs = make_view(df ? ws->xi[0] : ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
+    zero_border(&xs, in_pad, ni, ith, nth);
+    GemmJob stem = {.n = ni,
+                    .src = &src,
+                    .stride = 2,
+                    .pad_t = m->stem_pad_t,
+                    .pad_l = m->stem_pad_l,
+                    .w = &m->stem,
+                    .act = ACT_SILU,
+                    .c = &xs};
+    gemm(m, ws, &stem, ith, nth);
+#pragma omp barrier
+    mark(ws, ith, PROFILE_STEM_LAYER, OP_STEM);
+    if (!df) {
+      x = xs;
+      break;
+    }
+    for (int i = 0; i < df; i++) {
+      const Block *b = &m->blocks[i];
+      Pads out_pad = input_pads(m, i + 1);
+      View y =
+          i + 1 < df ? make_view(ws->xi[(i + 1) % 2], b->geom.out_size, b->spec.out_ch, out_pad) : image_view(&x, img);
+      zero_border(&y, out_pad, 1, ith, nth);
+      block_forward(m, ws, i, &xs, &y, 1, ith, nth);
+      xs = y;
+    }
   }
-#pragma omp barrier
-  mark(ws, ith, PROFILE_STEM_LAYER, OP_INPUT);
-  Pads in_pad = input_pads(m, 0);
-  View x = make_view(ws->x[0], m->stem_out, m->arch.stem_ch, in_pad);
-  zero_border(&x, in_pad, n, ith, nth);
-  GemmJob stem = {.n = n,
-                  .src = &image,
-                  .stride = 2,
-                  .pad_t = m->stem_pad_t,
-                  .pad_l = m->stem_pad_l,
-                  .w = &m->stem,
-                  .act = ACT_SILU,
-                  .c = &x};
-  gemm(m, ws, &stem, ith, nth);
-#pragma omp barrier
-  mark(ws, ith, PROFILE_STEM_LAYER, OP_STEM);
   int cur = 0;
-  for (int i = 0; i < m->arch.num_blocks; i++) {
+  for (int i = df; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
     Pads out_pad = input_pads(m, i + 1);
     View y = make_view(ws->x[1 - cur], b->geom.out_size, b->spec.out_ch, out_pad);
