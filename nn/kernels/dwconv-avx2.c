@@ -101,7 +101,7 @@ DW_FNS(5, 2)
     else dw_k##K##s##S##_none(a, in_rows, out, pool);                                                                  \
     return;
 
-void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {
+void effnet_dwconv_6x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool) {
   switch (a->k * 10 + a->stride) {
     DW_CASE(3, 1)
     DW_CASE(3, 2)

@@ -180,7 +180,7 @@ void effnet_store_yuv_scalar(const float *const *comp, int n, const float *m, co
 void effnet_gemm_6x16_avx2(int K, const float *a, ptrdiff_t lda, const float *b, size_t panel_stride, int nv, int mr,
                            int ncols, float *const *c_rows, const float *bias, Activation act,
                            const float *const *res_rows);
-void effnet_dwconv_4x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
+void effnet_dwconv_6x8_avx2(const DwconvArgs *a, const float *const *in_rows, float *out, float *pool);
 void effnet_vact_avx2(const float *x, float *y, size_t n, Activation act);
 void effnet_scale_panels_avx2(const float *b, const float *gate, int K, size_t r0, size_t r1, float *out);
 void effnet_scale_channels_avx2(float *x, const float *gate, int C, size_t p0, size_t p1);
