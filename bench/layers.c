@@ -19,8 +19,11 @@
  * the process's for the whole pass): on 1 thread, what each op costs even
  * while other programs share the core; with a team it counts spin waits.
  *
- * --shapes times each distinct 1x1 GEMM shape of the variant in isolation
- * (M = pixels, K, N, with its fused epilogue), median of R runs. */
+ * --shapes times each 1x1 GEMM shape of the variant in isolation (M =
+ * pixels, K, N, with its fused epilogue), median of R runs: our kernels and,
+ * in a build with the OpenBLAS backend (meson -Dblas=openblas), the same job
+ * through cblas_sgemm with the epilogue after it (nn/gemm-blas.h), each
+ * thread its share of the rows as in the engine. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@
 #include <time.h>
 
 #include "effnet.h"
+#include "gemm-blas.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "model.h"
@@ -281,28 +285,51 @@ static double time_gemm(const EffnetModel *m, const PackedGemm *w, int size, Act
   return med;
 }
 
+typedef struct {
+  double ours, blas; /* summed ms */
+} ShapeTotals;
+
 static void shape_row(const EffnetModel *m, const Args *a, const char *what, const PackedGemm *w, int size,
-                      Activation act) {
+                      Activation act, ShapeTotals *tot) {
   double ms = time_gemm(m, w, size, act, a->threads, a->runs);
   double mflop = 2.0 * size * size * w->K * w->N / 1e6;
   char name[64];
   snprintf(name, sizeof name, "%s M=%d K=%d N=%d", what, size * size, w->K, w->N);
-  printf("%-36s %9.3f %8.1f\n", name, ms, mflop / ms);
+  printf("%-36s %9.3f %8.1f", name, ms, mflop / ms);
+  tot->ours += ms;
+  PackedGemm plain = *w; /* the same layer with a row-major copy: runs on OpenBLAS */
+  plain.plain = NULL;
+  if (gemm_blas_available() && gemm_blas_make_plain(&plain) == 0) {
+    double bms = time_gemm(m, &plain, size, act, a->threads, a->runs);
+    printf(" %9.3f %8.1f %7.2f", bms, mflop / bms, ms / bms);
+    tot->blas += bms;
+    free(plain.plain);
+  }
+  printf("\n");
 }
 
 static int shapes(const EffnetModel *m, const Args *a) {
-  printf("%-36s %9s %8s\n", "1x1 shape (isolated)", "ours ms", "GFLOP/s");
+  const int blas = gemm_blas_available();
+  printf("%s kernels, %d thread%s%s%s\n", effnet_isa_name(effnet_model_info(m)->isa), a->threads,
+         a->threads == 1 ? "" : "s", blas ? "; OpenBLAS: " : "; no OpenBLAS in this build (meson -Dblas=openblas)",
+         blas ? gemm_blas_config() : "");
+  printf("%-36s %9s %8s%s\n", "1x1 shape (isolated)", "ours ms", "GFLOP/s",
+         blas ? "  sgemm ms  GFLOP/s  ours/sgemm" : "");
+  ShapeTotals tot = {0, 0};
   for (int i = 0; i < m->arch.num_blocks; i++) {
     const Block *b = &m->blocks[i];
     char what[32];
     if (b->spec.expand != 1) {
       snprintf(what, sizeof what, "b%d expand", i);
-      shape_row(m, a, what, &b->expand, b->geom.in_size, ACT_SILU);
+      shape_row(m, a, what, &b->expand, b->geom.in_size, ACT_SILU, &tot);
     }
     snprintf(what, sizeof what, "b%d project", i);
-    shape_row(m, a, what, &b->project, b->geom.out_size, ACT_NONE);
+    shape_row(m, a, what, &b->project, b->geom.out_size, ACT_NONE, &tot);
   }
-  shape_row(m, a, "head", &m->head, m->head_size, ACT_SILU);
+  shape_row(m, a, "head", &m->head, m->head_size, ACT_SILU, &tot);
+  printf("%-36s %9.3f", "all shapes", tot.ours);
+  if (blas) printf(" %18.3f %17.2f", tot.blas, tot.ours / tot.blas);
+  printf("\n");
   return 0;
 }
 
