@@ -23,6 +23,7 @@ Prints one PASS/FAIL line per case and exits non-zero when any case fails.
 import argparse
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -85,10 +86,15 @@ class Result:
         self.rc, self.out, self.err, self.secs, self.timed_out = rc, out, err, secs, timed_out
 
 
+# A cross-built effnet runs through this command (tests/meson.build sets it
+# from the cross file's exe_wrapper, e.g. "qemu-aarch64").
+EXE_WRAPPER = shlex.split(os.environ.get("EFFNET_EXE_WRAPPER", ""))
+
+
 def run_tool(effnet, args):
     t0 = time.time()
     try:
-        p = subprocess.run([effnet] + args, capture_output=True, timeout=TIMEOUT_S)
+        p = subprocess.run(EXE_WRAPPER + [effnet] + args, capture_output=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired as e:
         return Result(None, (e.stdout or b"").decode("utf-8", "replace"),
                       (e.stderr or b"").decode("utf-8", "replace"), time.time() - t0, True)
@@ -295,7 +301,7 @@ def prep_cases(s, bad, valid, x):
     prep("--image is a folder", ["--image", bad], [bad, "folder"], want_rc=1)
 
     # --isa the CPU (or the build) lacks
-    for isa in ("avx2", "avx512"):
+    for isa in ("avx2", "avx512", "neon"):
         if isa_supported(s.effnet, isa, ok_raw):
             print("SKIP  prep: --isa %s (this CPU and build have it)" % isa, flush=True)
         else:

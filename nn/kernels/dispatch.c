@@ -70,6 +70,7 @@ static const Kernels kNeon = {
     .mr = EFFNET_NEON_MR,
     .nv = 1,
     .gemm = effnet_gemm_6x16_neon,
+    .vact = effnet_vact_neon,
     .dwconv = effnet_dwconv_4x8_neon,
     .scale_panels = effnet_scale_panels_neon,
     .scale_channels = effnet_scale_channels_neon,

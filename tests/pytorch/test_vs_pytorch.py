@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -243,7 +244,9 @@ def compare(y, ref, rel_tol=REL_TOL_F32):
 
 def run_effnet(effnet, p, c, timeout, isa=None, gemm=None):
     y_path = p['y'].replace('.npy', ''.join('_' + s for s in (isa, gemm) if s) + '.npy')
-    cmd = [effnet, 'run', '--weights', p['weights'], '--input', p['x'], '--logits-out', y_path, '--top-k', '5']
+    # a cross-built effnet runs through EFFNET_EXE_WRAPPER (tests/meson.build sets it from the cross file)
+    cmd = shlex.split(os.environ.get('EFFNET_EXE_WRAPPER', ''))
+    cmd += [effnet, 'run', '--weights', p['weights'], '--input', p['x'], '--logits-out', y_path, '--top-k', '5']
     cmd += c['flags']
     if isa:
         cmd += ['--isa', isa]
@@ -294,7 +297,7 @@ def main():
     ap.add_argument('--cases', default=None, help='regex: only cases whose name matches')
     ap.add_argument('--timeout', type=float, default=1800, help='seconds per effnet call')
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--isa', default=None, help='force the engine\'s kernels: scalar, avx2, avx512 (skips the '
+    ap.add_argument('--isa', default=None, help='force the engine\'s kernels: scalar, avx2, avx512, neon (skips the '
                     'test, exit 77, when the CPU lacks them)')
     ap.add_argument('--gemm', default=None, help='the 1x1 convolutions\' backend: ours or openblas (skips the '
                     'test, exit 77, when the build has no OpenBLAS)')
