@@ -40,8 +40,21 @@ const char *gemm_blas_config(void) {
 #endif
 }
 
+#ifdef EFFNET_HAVE_OPENBLAS
+/* OpenBLAS must not start threads of its own under the engine's team. The
+ * OpenMP build (openblas_get_parallel() == 2) runs single-threaded inside a
+ * parallel region by itself, and its openblas_set_num_threads would change
+ * the caller's OpenMP default, so it is left alone; the pthreads build (1,
+ * Debian's default libopenblas0-pthread) is set to one thread, for the
+ * whole process; the serial build (0) has nothing to set. */
+static void blas_single_threaded(void) {
+  if (openblas_get_parallel() == 1) openblas_set_num_threads(1);
+}
+#endif
+
 int gemm_blas_make_plain(PackedGemm *g) {
 #ifdef EFFNET_HAVE_OPENBLAS
+  blas_single_threaded(); /* whoever makes plain weights runs them on OpenBLAS */
   const int K = g->K, N = g->N;
   float *plain = model_alloc_floats((size_t)K * N);
   if (!plain) return -1;
@@ -68,16 +81,6 @@ void gemm_blas_gate_rows(const float *plain, const float *gate, int N, size_t k0
 }
 
 #ifdef EFFNET_HAVE_OPENBLAS
-/* OpenBLAS must not start threads of its own under the engine's team. The
- * OpenMP build (openblas_get_parallel() == 2) runs single-threaded inside a
- * parallel region by itself, and its openblas_set_num_threads would change
- * the caller's OpenMP default, so it is left alone; the pthreads build (1,
- * Debian's default libopenblas0-pthread) is set to one thread, for the
- * whole process; the serial build (0) has nothing to set. */
-static void blas_single_threaded(void) {
-  if (openblas_get_parallel() == 1) openblas_set_num_threads(1);
-}
-
 static int move_to_plain(PackedGemm *g) {
   if (g->K == 0 || g->plain) return 0;
   if (gemm_blas_make_plain(g) != 0) return -1;
@@ -107,7 +110,6 @@ int gemm_backend_apply(EffnetModel *m, EffnetGemm backend, EffnetIsa forced_isa,
   m->info.gemm = backend;
   if (backend != EFFNET_GEMM_OPENBLAS) return 0;
 #ifdef EFFNET_HAVE_OPENBLAS
-  blas_single_threaded();
   int fail = 0;
   for (int i = 0; i < m->arch.num_blocks; i++) {
     fail |= move_to_plain(&m->blocks[i].expand);
@@ -145,18 +147,14 @@ static long long run_end(const View *v, long long i, long long total) {
  * (its edge kernels and small-matrix path), so the calls are cut from the
  * job alone, never from the thread count: the logits are then the same bits
  * on any number of threads, as on our kernels (nn/README.md, Threading). A
- * job is cut along its longer side (each call packs the whole of the other
- * operand again: B for a tile of rows, A for a tile of columns), into at
- * least kBlasTiles tiles and into tiles of at most kBlasCallMacs
- * multiply-adds, whole multiples of 16 rows or columns. Measured on B0's
- * shapes (nn/README.md): 8 tiles of any size ran the 1x1 layers 1.6x slower
- * than 32 tiles capped at 2^19 multiply-adds — OpenBLAS 0.3.21 is fastest
- * on these tall, thin products in small calls (its small-matrix kernels);
- * 32 tiles also keep a team of a few threads within a tile of each other.
- * Threads take contiguous shares of the tiles; a tile is cut again where a
- * view has a border. */
+ * job is cut into kBlasTiles tiles along its longer side (each call packs
+ * the whole of the other operand again: B for a tile of rows, A for a tile
+ * of columns), whole multiples of 16 rows or columns. 32 keeps a team of a
+ * few threads within a tile of each other, and on B0's 1x1 layers (one
+ * thread, nn/README.md) 8 tiles took 8.3 ms, 16 tiles 7.8 ms, 32 tiles
+ * 7.5 ms. Threads take contiguous shares of the tiles; a tile is cut again
+ * where a view has a border. */
 enum { kBlasTiles = 32, kBlasAlign = 16 };
-static const long long kBlasCallMacs = 1 << 19;
 
 static long long round_up(long long x, long long to) { return (x + to - 1) / to * to; }
 
@@ -194,8 +192,7 @@ void gemm_job_share_blas(const Kernels *kern, const GemmJob *job, int ith, int n
   const long long M = (long long)job->n * job->c->h * job->c->w;
   long long rows = M, tiles_m = 1;
   int cols = N, tiles_n = 1;
-  long long tiles = (M * N * job->w->K + kBlasCallMacs - 1) / kBlasCallMacs;
-  if (tiles < kBlasTiles) tiles = kBlasTiles;
+  const long long tiles = kBlasTiles;
   if (M >= N) {
     rows = round_up((M + tiles - 1) / tiles, kBlasAlign);
     tiles_m = (M + rows - 1) / rows;

@@ -10,7 +10,7 @@
  *
  * Threading: each thread of the engine's team takes a contiguous share of
  * the rows (pixels) with effnet_share and calls OpenBLAS on them alone;
- * OpenBLAS's own threads are kept out of the way (gemm_backend_apply). */
+ * OpenBLAS's own threads are kept out of the way (gemm_blas_make_plain). */
 #ifndef EFFNET_GEMM_BLAS_H
 #define EFFNET_GEMM_BLAS_H
 
@@ -28,8 +28,9 @@ int gemm_blas_available(void);
 const char *gemm_blas_config(void);
 
 /* g->plain = the panels of g->b as a row-major K x N matrix (64-byte
- * aligned); g->b is kept. Returns 0, or -1 when out of memory or without
- * the backend. packed_gemm_free() frees both. */
+ * aligned); g->b is kept. Also sets a pthreads OpenBLAS to one thread (the
+ * engine's team splits the work; see gemm-blas.c). Returns 0, or -1 when
+ * out of memory or without the backend. packed_gemm_free() frees both. */
 int gemm_blas_make_plain(PackedGemm *g);
 
 /* Resolve opt's backend for the model (EffnetOptions.gemm) and move the
