@@ -144,15 +144,16 @@ static long long run_end(const View *v, long long i, long long total) {
 }
 
 /* OpenBLAS's bits for an output depend on the shape of the call it is in
- * (its edge kernels and small-matrix path), so the calls are cut from the
- * job alone, never from the thread count: the logits are then the same bits
- * on any number of threads, as on our kernels (nn/README.md, Threading). A
- * job is cut into kBlasTiles tiles along its longer side (each call packs
- * the whole of the other operand again: B for a tile of rows, A for a tile
- * of columns), whole multiples of 16 rows or columns. 32 keeps a team of a
- * few threads within a tile of each other, and on B0's 1x1 layers (one
- * thread, nn/README.md) 8 tiles took 8.3 ms, 16 tiles 7.8 ms, 32 tiles
- * 7.5 ms. Threads take contiguous shares of the tiles; a tile is cut again
+ * (its edge kernels and small-matrix path), so the calls are cut from one
+ * image's shape alone, never from the thread count or the batch: the logits
+ * are then the same bits on any number of threads and at any batch size, as
+ * on our kernels (nn/README.md, Threading). Each image is cut into
+ * kBlasTiles tiles along its longer side (each call packs the whole of the
+ * other operand again: B for a tile of rows, A for a tile of columns), whole
+ * multiples of 16 rows or columns. 32 keeps a team of a few threads within a
+ * tile of each other, and on B0's 1x1 layers (one thread, nn/README.md) 8
+ * tiles took 8.3 ms, 16 tiles 7.8 ms, 32 tiles 7.5 ms. Threads take
+ * contiguous shares of the job's tiles (image by image); a tile is cut again
  * where a view has a border. */
 enum { kBlasTiles = 32, kBlasAlign = 16 };
 
@@ -189,22 +190,23 @@ static void run_tile(const Kernels *kern, const GemmJob *job, long long i0, long
 
 void gemm_job_share_blas(const Kernels *kern, const GemmJob *job, int ith, int nth) {
   const int N = job->w->N;
-  const long long M = (long long)job->n * job->c->h * job->c->w;
-  long long rows = M, tiles_m = 1;
+  const long long hw = (long long)job->c->h * job->c->w; /* one image's rows */
+  long long rows = hw, tiles_m = 1;
   int cols = N, tiles_n = 1;
-  const long long tiles = kBlasTiles;
-  if (M >= N) {
-    rows = round_up((M + tiles - 1) / tiles, kBlasAlign);
-    tiles_m = (M + rows - 1) / rows;
+  if (hw >= N) {
+    rows = round_up((hw + kBlasTiles - 1) / kBlasTiles, kBlasAlign);
+    tiles_m = (hw + rows - 1) / rows;
   } else {
-    cols = (int)round_up((N + tiles - 1) / tiles, kBlasAlign);
+    cols = (int)round_up((N + kBlasTiles - 1) / kBlasTiles, kBlasAlign);
     tiles_n = (N + cols - 1) / cols;
   }
+  const long long per_image = tiles_m * tiles_n;
   long long t0, t1;
-  effnet_share(tiles_m * tiles_n, ith, nth, &t0, &t1);
+  effnet_share(job->n * per_image, ith, nth, &t0, &t1);
   for (long long t = t0; t < t1; t++) {
-    long long tm = t / tiles_n, tn = t - tm * tiles_n;
-    long long i0 = tm * rows, i1 = i0 + rows < M ? i0 + rows : M;
+    long long img = t / per_image, u = t - img * per_image;
+    long long tm = u / tiles_n, tn = u - tm * tiles_n;
+    long long i0 = img * hw + tm * rows, i1 = tm * rows + rows < hw ? i0 + rows : (img + 1) * hw;
     int j0 = (int)tn * cols, j1 = j0 + cols < N ? j0 + cols : N;
     run_tile(kern, job, i0, i1, j0, j1);
   }

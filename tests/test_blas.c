@@ -9,8 +9,8 @@
  *    depend on the number of shares.
  * 3. The SE gate on plain weights equals the gate on panels.
  * 4. Whole models (B0; B4 with streamed blocks) on OpenBLAS against our
- *    kernels: logits within float rounding, the same bits on 1, 2 and 3
- *    threads, and at batch 3.
+ *    kernels: logits within float rounding, and the same bits on 1, 2 and 3
+ *    threads and for an image alone or in a batch of 3.
  * 5. The choice: auto, ours, openblas, a forced ISA, an absurd value; a
  *    build without OpenBLAS refuses openblas with a sentence. */
 #include <math.h>
@@ -301,13 +301,8 @@ static void test_model(int variant, int size) {
   for (int t = 1; t < 3; t++)
     CHECK(memcmp(y[t], y[0], sizeof(float) * C) == 0, "B%d OpenBLAS logits on %d threads differ from 1 thread", variant,
           t + 1);
-  /* batch 3's first image: the same model, pooled sums split by image */
-  float worst = 0, scale = 0;
-  for (int i = 0; i < C; i++) {
-    worst = fmaxf(worst, fabsf(yb[i] - y[0][i]));
-    scale = fmaxf(scale, fabsf(y[0][i]));
-  }
-  CHECK(worst <= 1e-4f * scale, "B%d OpenBLAS batch 3 vs 1: %g (logits up to %g)", variant, worst, scale);
+  /* batch 3's first image: the same bits as alone (calls are cut per image) */
+  CHECK(memcmp(yb, y[0], sizeof(float) * C) == 0, "B%d OpenBLAS logits at batch 3 differ from batch 1", variant);
   for (int t = 0; t < 3; t++) free(y[t]);
   free(x);
   free(y0);
