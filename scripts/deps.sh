@@ -28,7 +28,9 @@ fi
 if [[ " $* " == *" arm64 "* ]]; then
   pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)   # cross compiler, qemu-aarch64
   pkgs+=(libc6:arm64 libgomp1:arm64 libpng-dev:arm64 libjpeg-dev:arm64 libopenblas-dev:arm64)
-  pkgs+=(libgstreamer1.0-dev:arm64 libgstreamer-plugins-base1.0-dev:arm64 gstreamer1.0-plugins-base:arm64)
+  # libgstreamer-plugins-base1.0-dev is not Multi-Arch: same (its :arm64 build would replace the amd64 one):
+  # scripts/test-arm64.sh unpacks it into the build folder instead
+  pkgs+=(libgstreamer1.0-dev:arm64 gstreamer1.0-plugins-base:arm64 libgstreamer-plugins-base1.0-0:arm64)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,7 +3,8 @@
 # runs every test three times: in the release build, in an AddressSanitizer + UBSan build, and in a
 # build with only the portable C kernels (what other architectures get); checks
 # `meson install` from outside (scripts/test-install.sh) and the gst suite against
-# GStreamer 1.26 in a Debian 13 root (scripts/test-gst-latest.sh); then
+# GStreamer 1.26 in a Debian 13 root (scripts/test-gst-latest.sh), an arm64
+# cross build with its tests under qemu-user (scripts/test-arm64.sh); then
 # every fuzz target for 60 s. Prints each stage's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,9 @@ stage "portable build and tests"
 scripts/test-gst-latest.sh   # GStreamer 1.26 in a Debian 13 root (cached): the gst suite, GstAnalytics included
 stage "GStreamer 1.26 (Debian 13 root): build and gst tests"
 
+scripts/test-arm64.sh   # AArch64: cross-built (NEON kernels, the plugin), the tests under qemu-user
+stage "arm64 cross build and tests under qemu"
+
 bash scripts/fuzz.sh 60   # every libFuzzer target of tests/fuzz/ for 60 s (clang, ASan + UBSan)
 stage "fuzzing"
-echo "all tests passed (release, install, sanitizer and portable builds, GStreamer 1.26, fuzz targets) in $SECONDS s"
+echo "all tests passed (release, install, sanitizer and portable builds, GStreamer 1.26, arm64 under qemu, fuzz targets) in $SECONDS s"
