@@ -30,3 +30,8 @@ for isa in scalar neon; do
   [ -n "$one" ] && [ -n "$two" ] || { echo "$isa: no count (is the kernel path in this build?)"; continue; }
   echo "$isa: $((two - one)) instructions per image (model load + 1 image: $one)"
 done
+# The 1x1 layers on OpenBLAS (the rest on NEON), where the build has the backend (-Dblas=openblas).
+if grep -q EFFNET_HAVE_OPENBLAS "$build/build.ninja" 2>/dev/null; then
+  one=$(count neon 1 --gemm openblas) two=$(count neon 2 --gemm openblas)
+  [ -n "$one" ] && [ -n "$two" ] && echo "neon + openblas 1x1: $((two - one)) instructions per image (model load + 1 image: $one)"
+fi
