@@ -39,6 +39,7 @@ isa_avx2="-mavx2 -mfma"
 isa_avx512="-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma"
 defs=""
 if [ "$(uname -m)" = x86_64 ]; then defs="-DEFFNET_HAVE_X86"; common+=" $defs"; fi
+if [ "$(uname -m)" = aarch64 ]; then defs="-DEFFNET_HAVE_NEON"; common+=" $defs"; fi
 {
   echo "cc = $CC"
   echo "common = $common"
@@ -62,7 +63,7 @@ if [ "$(uname -m)" = x86_64 ]; then defs="-DEFFNET_HAVE_X86"; common+=" $defs"; 
   echo "  command = \$cc \$common -fsanitize=fuzzer \$in -o \$out -lm"
   echo "  description = LINK \$out"
   # what nn/meson.build builds into the engine (the x86 kernels only on x86-64,
-  # each with its own -m flags), plus the tool's .npy reader. Every engine
+  # each with its own -m flags; the NEON ones only on AArch64), plus the tool's .npy reader. Every engine
   # file is instrumented (coverage, ASan, UBSan) except the SIMD kernels of
   # the network itself (gemm, dwconv, act, scale): no target runs a forward
   # pass. The frame path's SIMD kernels (pixel, resample) are instrumented.
@@ -72,10 +73,11 @@ if [ "$(uname -m)" = x86_64 ]; then defs="-DEFFNET_HAVE_X86"; common+=" $defs"; 
     case $src in
       *-avx2.c) [ "$(uname -m)" = x86_64 ] || continue; flags+=" $isa_avx2" ;;
       *-avx512.c) [ "$(uname -m)" = x86_64 ] || continue; flags+=" $isa_avx512" ;;
+      *-neon.c) [ "$(uname -m)" = aarch64 ] || continue ;;   # AArch64's, as nn/meson.build builds them
     esac
     case $src in
       */pixel-*.c | */resample-*.c | *-scalar.c) ;;
-      *-avx2.c | *-avx512.c) rule=cc_plain flags=${flags#-fsanitize=fuzzer-no-link } ;;
+      *-avx2.c | *-avx512.c | *-neon.c) rule=cc_plain flags=${flags#-fsanitize=fuzzer-no-link } ;;
     esac
     obj="obj/${src//\//_}.o"
     echo "build $obj: $rule ../$src"
