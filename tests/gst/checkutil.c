@@ -1,7 +1,56 @@
 /* checkutil.c — see checkutil.h. */
 #include "checkutil.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* ---- the small model ---- */
+
+gchar *
+small_model_new (const gchar * weights_dir, const gchar * tmpl, gchar ** small)
+{
+  gchar *target = g_build_filename (weights_dir, "model.safetensors", NULL);
+  gchar *tmp_dir = g_dir_make_tmp (tmpl, NULL);
+  gchar *link, *config;
+
+  fail_unless (tmp_dir != NULL, "cannot make a scratch folder");
+  *small = g_build_filename (tmp_dir, "small", NULL);
+  fail_unless (g_mkdir (*small, 0755) == 0, "mkdir %s", *small);
+  link = g_build_filename (*small, "model.safetensors", NULL);
+  fail_unless (symlink (target, link) == 0, "symlink %s", link);
+  config = g_build_filename (*small, "config.json", NULL);
+  fail_unless (g_file_set_contents (config, "{\"architecture\": "
+          "\"efficientnet_b0\", \"num_classes\": 1000, \"untrained\": true, "
+          "\"pretrained_cfg\": {\"input_size\": [3, 32, 32], "
+          "\"interpolation\": \"bicubic\", \"crop_pct\": 0.875}}\n", -1, NULL));
+  g_free (config);
+  g_free (link);
+  g_free (target);
+  return tmp_dir;
+}
+
+void
+remove_tree (const gchar * path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (d != NULL) {
+    while ((name = g_dir_read_name (d)) != NULL) {
+      gchar *p = g_build_filename (path, name, NULL);
+
+      if (g_file_test (p, G_FILE_TEST_IS_DIR)
+          && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (p);
+      else
+        g_unlink (p);
+      g_free (p);
+    }
+    g_dir_close (d);
+  }
+  g_rmdir (path);
+}
 
 /* ---- the element's log ---- */
 

@@ -1,6 +1,7 @@
 /* checkutil.h — what the element's gst-check suites (test_efficientnet.c,
- * test_stress.c) share: capturing the element's debug log, caps on a harness,
- * and reading a buffer's result. The tests spell the metadata's names
+ * test_stress.c, test_publish.c, test_analytics.c) share: the small model
+ * fixture, capturing the element's debug log, caps on a harness, and reading
+ * a buffer's result. The tests spell the metadata's names
  * themselves, as the contract's users would (gst-plugin/effnetmeta.h). */
 #ifndef __EFFNET_CHECKUTIL_H__
 #define __EFFNET_CHECKUTIL_H__
@@ -10,6 +11,16 @@
 #include <gst/video/video.h>
 
 #define META_NAME "EfficientNetClassification"
+
+/* A new scratch folder (g_dir_make_tmp's `tmpl`, e.g. "effnet-stress-XXXXXX")
+ * holding "small/": the test weights of `weights_dir` linked in, with a
+ * config.json of their own that gives them a 32x32 input, so that an
+ * inference costs about a millisecond. Returns the scratch folder and sets
+ * *small to the model folder (g_free both; remove_tree the first). */
+gchar *small_model_new (const gchar * weights_dir, const gchar * tmpl,
+    gchar ** small);
+/* Deletes a folder and everything in it (links are removed, not followed). */
+void remove_tree (const gchar * path);
 
 /* From log_start() to log_stop(), the "efficientnet" category's messages
  * (down to DEBUG) are kept instead of printed. */

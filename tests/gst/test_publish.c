@@ -36,7 +36,7 @@
 #include <mosquitto.h>
 #endif
 
-#define META_NAME "EfficientNetClassification"
+#include "checkutil.h"
 
 static const gchar *test_weights;
 static gchar *tmp_dir;
@@ -47,45 +47,7 @@ static gchar *small;            /* the test weights with a 32x32 input */
 static void
 setup (void)
 {
-  gchar *target = g_build_filename (test_weights, "model.safetensors", NULL);
-  gchar *link, *config;
-
-  tmp_dir = g_dir_make_tmp ("effnet-publish-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
-  small = g_build_filename (tmp_dir, "small", NULL);
-  fail_unless (g_mkdir (small, 0755) == 0);
-  link = g_build_filename (small, "model.safetensors", NULL);
-  fail_unless (symlink (target, link) == 0, "symlink %s", link);
-  config = g_build_filename (small, "config.json", NULL);
-  fail_unless (g_file_set_contents (config, "{\"architecture\": "
-          "\"efficientnet_b0\", \"num_classes\": 1000, \"untrained\": true, "
-          "\"pretrained_cfg\": {\"input_size\": [3, 32, 32], "
-          "\"interpolation\": \"bicubic\", \"crop_pct\": 0.875}}\n", -1, NULL));
-  g_free (config);
-  g_free (link);
-  g_free (target);
-}
-
-static void
-remove_tree (const gchar * path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (d != NULL) {
-    while ((name = g_dir_read_name (d)) != NULL) {
-      gchar *p = g_build_filename (path, name, NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_DIR)
-          && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (p);
-      else
-        g_unlink (p);
-      g_free (p);
-    }
-    g_dir_close (d);
-  }
-  g_rmdir (path);
+  tmp_dir = small_model_new (test_weights, "effnet-publish-XXXXXX", &small);
 }
 
 static void
@@ -231,7 +193,7 @@ get_publisher (GstElement * p)
 }
 
 static guint64
-get_u64 (GstElement * e, const gchar * name)
+prop_u64 (GstElement * e, const gchar * name)
 {
   guint64 v;
 
@@ -327,9 +289,9 @@ file_run (const gchar * format, guint frames, gchar *** lines_out, guint * n,
   run_to_eos (p, 120);
   pub = get_publisher (p);
   gst_element_set_state (p, GST_STATE_NULL);
-  fail_unless_equals_uint64 (get_u64 (pub, "records"), frames);
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), frames);
-  fail_unless_equals_uint64 (get_u64 (pub, "dropped"), 0);
+  fail_unless_equals_uint64 (prop_u64 (pub, "records"), frames);
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), frames);
+  fail_unless_equals_uint64 (prop_u64 (pub, "dropped"), 0);
   gst_object_unref (pub);
   gst_object_unref (p);
   *lines_out = read_lines (path, n);
@@ -987,13 +949,13 @@ GST_START_TEST (test_mqtt_records)
   pub = get_publisher (p);
   play_live (p, 2.0, NULL, 0, NULL, NULL);
   wait_drained (pub, 20);
-  wait_received (&s, get_u64 (pub, "published"), 10);
+  wait_received (&s, prop_u64 (pub, "published"), 10);
   gst_element_set_state (p, GST_STATE_NULL);
 
   fail_unless (sink.expected->len >= 10, "only %u results", sink.expected->len);
-  fail_unless_equals_uint64 (get_u64 (pub, "records"), sink.expected->len);
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), sink.expected->len);
-  fail_unless_equals_uint64 (get_u64 (pub, "dropped"), 0);
+  fail_unless_equals_uint64 (prop_u64 (pub, "records"), sink.expected->len);
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), sink.expected->len);
+  fail_unless_equals_uint64 (prop_u64 (pub, "dropped"), 0);
   /* every record, in order, with the content of its frame's result */
   ts = received_timestamps (&s);
   fail_unless_equals_int (ts->len, sink.expected->len);
@@ -1069,9 +1031,9 @@ broker_restart_run (int stop_signal)
   pub = get_publisher (p);
   play_live (p, 7.0, actions, G_N_ELEMENTS (actions), &r, warnings);
   wait_drained (pub, 30);
-  records = get_u64 (pub, "records");
-  published = get_u64 (pub, "published");
-  dropped = get_u64 (pub, "dropped");
+  records = prop_u64 (pub, "records");
+  published = prop_u64 (pub, "published");
+  dropped = prop_u64 (pub, "dropped");
   wait_received (&s, published, stop_signal == SIGKILL ? 5 : 15);
   g_print ("broker away 2 s of 7 (%s): %" G_GUINT64_FORMAT " records, %"
       G_GUINT64_FORMAT " published, %" G_GUINT64_FORMAT " dropped, %u "
@@ -1119,8 +1081,8 @@ broker_restart_run (int stop_signal)
   fail_unless (lost_warnings >= 1, "no warning about the lost connection");
   gst_element_set_state (p, GST_STATE_NULL);
   /* nothing was left to drop at the stop */
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), published);
-  fail_unless_equals_uint64 (get_u64 (pub, "dropped"), dropped);
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), published);
+  fail_unless_equals_uint64 (prop_u64 (pub, "dropped"), dropped);
   g_array_unref (ts);
   gst_object_unref (pub);
   gst_object_unref (p);
@@ -1174,14 +1136,14 @@ GST_START_TEST (test_mqtt_broker_stalled)
   p = pipeline_new (desc, &sink);
   pub = get_publisher (p);
   play_live (p, 4.0, actions, G_N_ELEMENTS (actions), &r, NULL);
-  fail_unless (get_u64 (pub, "dropped") > 0, "nothing dropped while the "
+  fail_unless (prop_u64 (pub, "dropped") > 0, "nothing dropped while the "
       "broker did not answer");
   t0 = g_get_monotonic_time ();
   gst_element_set_state (p, GST_STATE_NULL);
   stop_us = g_get_monotonic_time () - t0;
-  records = get_u64 (pub, "records");
-  published = get_u64 (pub, "published");
-  dropped = get_u64 (pub, "dropped");
+  records = prop_u64 (pub, "records");
+  published = prop_u64 (pub, "published");
+  dropped = prop_u64 (pub, "dropped");
   g_print ("broker stalled 3 s of 4: %" G_GUINT64_FORMAT " records, %"
       G_GUINT64_FORMAT " published, %" G_GUINT64_FORMAT " dropped, stopped "
       "in %.2f s\n", records, published, dropped, stop_us / 1e6);
@@ -1225,9 +1187,9 @@ GST_START_TEST (test_mqtt_wrong_address)
   /* rate-limited: one at once, then at most one per 5 s */
   fail_unless (connect_warnings <= 2, "%u warnings in 4 s", connect_warnings);
   check_frame_rate (&sink, 30);
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), 0);
-  fail_unless (get_u64 (pub, "records") > 0);
-  fail_unless_equals_uint64 (get_u64 (pub, "dropped"), get_u64 (pub,
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), 0);
+  fail_unless (prop_u64 (pub, "records") > 0);
+  fail_unless_equals_uint64 (prop_u64 (pub, "dropped"), prop_u64 (pub,
           "records"));
   gst_object_unref (pub);
   gst_object_unref (p);
@@ -1320,10 +1282,10 @@ GST_START_TEST (test_mqtt_tls)
   pub = get_publisher (p);
   play_live (p, 2.0, NULL, 0, NULL, NULL);
   wait_drained (pub, 20);
-  wait_received (&s, get_u64 (pub, "published"), 10);
+  wait_received (&s, prop_u64 (pub, "published"), 10);
   gst_element_set_state (p, GST_STATE_NULL);
   fail_unless (sink.expected->len >= 5, "only %u results", sink.expected->len);
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), sink.expected->len);
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), sink.expected->len);
   ts = received_timestamps (&s);
   fail_unless_equals_int (ts->len, sink.expected->len);
   g_array_unref (ts);
@@ -1343,8 +1305,8 @@ GST_START_TEST (test_mqtt_tls)
     refused += strstr (g_ptr_array_index (warnings, i), "not authorised") !=
         NULL;
   fail_unless (refused >= 1, "no warning about the refused password");
-  fail_unless_equals_uint64 (get_u64 (pub, "published"), 0);
-  fail_unless (get_u64 (pub, "records") > 0);
+  fail_unless_equals_uint64 (prop_u64 (pub, "published"), 0);
+  fail_unless (prop_u64 (pub, "records") > 0);
   gst_object_unref (pub);
   gst_object_unref (p);
   g_free (desc);

@@ -41,37 +41,13 @@ static gchar *small;            /* the test weights with a 32x32 input */
 static void
 small_setup (void)
 {
-  gchar *target = g_build_filename (test_weights, "model.safetensors", NULL);
-  gchar *link, *config;
-
-  tmp_dir = g_dir_make_tmp ("effnet-stress-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
-  small = g_build_filename (tmp_dir, "small", NULL);
-  fail_unless (g_mkdir (small, 0755) == 0);
-  link = g_build_filename (small, "model.safetensors", NULL);
-  fail_unless (symlink (target, link) == 0, "symlink %s", link);
-  config = g_build_filename (small, "config.json", NULL);
-  fail_unless (g_file_set_contents (config, "{\"architecture\": "
-          "\"efficientnet_b0\", \"num_classes\": 1000, \"untrained\": true, "
-          "\"pretrained_cfg\": {\"input_size\": [3, 32, 32], "
-          "\"interpolation\": \"bicubic\", \"crop_pct\": 0.875}}\n", -1, NULL));
-  g_free (config);
-  g_free (link);
-  g_free (target);
+  tmp_dir = small_model_new (test_weights, "effnet-stress-XXXXXX", &small);
 }
 
 static void
 small_teardown (void)
 {
-  gchar *link = g_build_filename (small, "model.safetensors", NULL);
-  gchar *config = g_build_filename (small, "config.json", NULL);
-
-  g_unlink (link);
-  g_unlink (config);
-  g_rmdir (small);
-  g_rmdir (tmp_dir);
-  g_free (config);
-  g_free (link);
+  remove_tree (tmp_dir);
   g_clear_pointer (&small, g_free);
   g_clear_pointer (&tmp_dir, g_free);
 }
