@@ -1,5 +1,7 @@
 /* vmath-avx2.h — sigmoid and SiLU on 8 floats for the AVX2 kernels; the
- * same method and constants as vmath-avx512.h. */
+ * same method and constants as vmath-avx512.h, with 2^n made by shifting
+ * n + 127 (left in the low mantissa bits by the magic number) into the
+ * exponent field, as AVX2 has no scalef. */
 #ifndef EFFNET_VMATH_AVX2_H
 #define EFFNET_VMATH_AVX2_H
 
@@ -12,8 +14,7 @@ static inline __m256 v8_one_plus_exp_neg(__m256 x) {
   x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(87.0f)), _mm256_set1_ps(-80.0f));
   __m256 fn = _mm256_fmadd_ps(x, _mm256_set1_ps(-1.44269504088896341f), magic);
   __m256 n = _mm256_sub_ps(fn, magic);
-  __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmsub_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 r = _mm256_fnmsub_ps(n, _mm256_set1_ps(0.693147182f), x); /* -x - n ln2 */
   __m256 p = _mm256_set1_ps(0.008312502f);
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.041890334f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.16667116f));

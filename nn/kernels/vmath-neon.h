@@ -12,14 +12,14 @@
 #include "kernels.h"
 
 /* 1 + e^-x: e^-x = 2^n * e^r with n = round(-x / ln 2), r = -x - n ln 2
- * (ln 2 in two parts), e^r by a degree-5 polynomial. */
+ * (ln 2 rounded to a float: one FMA, see vmath-avx512.h), e^r by a degree-5
+ * polynomial. */
 static inline float32x4_t v4_one_plus_exp_neg(float32x4_t x) {
   const float32x4_t magic = vdupq_n_f32(12582912.0f + 127.0f);
   x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(87.0f)), vdupq_n_f32(-80.0f));
   float32x4_t fn = vfmaq_f32(magic, x, vdupq_n_f32(-1.44269504088896341f));
   float32x4_t n = vsubq_f32(fn, magic);
-  float32x4_t r = vfmaq_f32(x, n, vdupq_n_f32(0.693359375f));
-  r = vnegq_f32(vfmaq_f32(r, n, vdupq_n_f32(-2.12194440e-4f)));
+  float32x4_t r = vnegq_f32(vfmaq_f32(x, n, vdupq_n_f32(0.693147182f))); /* -x - n ln2 */
   float32x4_t p = vdupq_n_f32(0.008312502f);
   p = vfmaq_f32(vdupq_n_f32(0.041890334f), p, r);
   p = vfmaq_f32(vdupq_n_f32(0.16667116f), p, r);
