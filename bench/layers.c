@@ -15,6 +15,10 @@
  * FLOP = 2 x multiply-adds (the paper's 0.39 G multiply-adds of B0 = 0.78
  * GFLOP); an elementwise multiply or add counts 1. --peak: the FMA peak from
  * build/bench/effnet-fmapeak for the same thread count, to print % of peak.
+ * With --peak it also prints each kind's floor: its FMAs at the peak plus its
+ * activation outputs (SiLU, sigmoid) at what this ISA's own activation kernel
+ * costs per float alone in L1 (measured at start) — the time no schedule of
+ * these kernels' instructions could beat without cheaper activations.
  * --clock cpu: CPU time instead of wall-clock time (thread 0's for the ops,
  * the process's for the whole pass): on 1 thread, what each op costs even
  * while other programs share the core; with a team it counts spin waits.
@@ -146,6 +150,43 @@ static double op_flops(const EffnetModel *m, int layer, OpKind k) {
   }
 }
 
+/* Activation outputs per image of each op: every stem, expand, depthwise and
+ * head output goes through a SiLU; the SE path's are negligible and left out. */
+static double op_acts(const EffnetModel *m, int layer, OpKind k) {
+  if (layer == PROFILE_STEM_LAYER) return k == OP_STEM ? (double)m->stem_out * m->stem_out * m->stem.N : 0;
+  int i = layer - PROFILE_BLOCK0;
+  if (i == m->arch.num_blocks) return k == OP_HEAD ? (double)m->head_size * m->head_size * m->head.N : 0;
+  const Block *b = &m->blocks[i];
+  const BlockSpec *s = &b->spec;
+  double expand = s->expand != 1 ? (double)b->geom.in_size * b->geom.in_size * s->exp_ch : 0;
+  double dw = (double)b->geom.out_size * b->geom.out_size * s->exp_ch;
+  switch (k) {
+    case OP_EXPAND: return expand;
+    case OP_DWCONV: return dw;
+    case OP_EXPAND_DW: return expand + dw;
+    default: return 0;
+  }
+}
+
+/* ns per float of this ISA's SiLU alone: the kernels' vact over 4096 floats
+ * held in L1, best of 50 timed batches (wall clock, one thread). */
+static double silu_ns(const EffnetModel *m) {
+  enum { N = 4096, REPS = 200 };
+  static float x[N], y[N];
+  VactFn f = m->kern->vact ? m->kern->vact : effnet_vact_scalar;
+  double best = 1e30;
+  struct timespec t0, t1;
+  for (int i = 0; i < N; i++) x[i] = (float)(i % 200 - 100) * 0.05f;
+  for (int b = 0; b < 50; b++) {
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int r = 0; r < REPS; r++) f(x, y, N, ACT_SILU);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / ((double)N * REPS);
+    if (ns < best) best = ns;
+  }
+  return best;
+}
+
 static void op_name(const EffnetModel *m, int layer, OpKind k, char *buf, size_t len) {
   if (layer == PROFILE_STEM_LAYER) {
     snprintf(buf, len, "%s %dx%d 3>%d", profile_kind_name(k), m->stem_out, m->stem_out, m->stem.N);
@@ -175,15 +216,18 @@ static void op_name(const EffnetModel *m, int layer, OpKind k, char *buf, size_t
   }
 }
 
-static void print_row(const char *name, double ms, double mflop, double total_ms, double peak) {
+/* floor_ms < 0: no floor (no --peak). */
+static void print_row(const char *name, double ms, double mflop, double total_ms, double peak, double floor_ms) {
   double gflops = ms > 0 ? mflop / ms : 0; /* MFLOP / ms = GFLOP/s */
   printf("%-30s %9.3f %6.1f%% %9.1f %8.1f", name, ms, 100.0 * ms / total_ms, mflop, gflops);
   if (peak > 0) printf(" %6.1f%%", 100.0 * gflops / peak);
+  if (floor_ms >= 0) printf(" %9.3f %6.1f%%", floor_ms, ms > 0 ? 100.0 * floor_ms / ms : 0);
   printf("\n");
 }
 
 static void print_header(const char *first, double peak) {
-  printf("%-30s %9s %7s %9s %8s%s\n", first, "ms/image", "time", "MFLOP", "GFLOP/s", peak > 0 ? "  % peak" : "");
+  printf("%-30s %9s %7s %9s %8s%s\n", first, "ms/image", "time", "MFLOP", "GFLOP/s",
+         peak > 0 ? "  % peak  floor ms  % floor" : "");
 }
 
 static int profile(const EffnetModel *m, const Args *a) {
@@ -216,16 +260,24 @@ static int profile(const EffnetModel *m, const Args *a) {
   }
   const int nlayers = PROFILE_BLOCK0 + m->arch.num_blocks + 1;
   const double per = 1.0 / ((double)p->passes * B); /* summed ms -> ms per image */
-  double kind_ms[OP_KINDS] = {0}, kind_mflop[OP_KINDS] = {0}, total_ms = 0, total_mflop = 0;
+  /* floor of an op: FMAs at the team's peak, activations at silu_ns each, shared by the team */
+  const double act_ns = a->peak > 0 ? silu_ns(m) : 0;
+#define OP_FLOOR(l, k)                                                                                                 \
+  (a->peak > 0 ? op_flops(m, l, k) / 1e6 / a->peak + op_acts(m, l, k) * act_ns * 1e-6 / a->threads : -1.0)
+  double kind_ms[OP_KINDS] = {0}, kind_mflop[OP_KINDS] = {0}, kind_floor[OP_KINDS] = {0};
+  double total_ms = 0, total_mflop = 0, total_floor = 0, total_acts = 0;
   for (int l = 0; l < nlayers; l++)
     for (int k = 0; k < OP_KINDS; k++) {
       if (p->ms[l][k] == 0) continue; /* an op this layer does not have (or the other of two paths) */
       kind_ms[k] += p->ms[l][k] * per;
       kind_mflop[k] += op_flops(m, l, (OpKind)k) / 1e6;
+      kind_floor[k] += OP_FLOOR(l, (OpKind)k);
+      total_acts += op_acts(m, l, (OpKind)k);
     }
   for (int k = 0; k < OP_KINDS; k++) {
     total_ms += kind_ms[k];
     total_mflop += kind_mflop[k];
+    total_floor += kind_floor[k];
   }
   double plain_ms = median(plain, a->runs);
   printf("EfficientNet-%s %dx%d, %s kernels, %d thread%s, batch %d, %d profiled passes (alternating with %d plain), "
@@ -239,18 +291,27 @@ static int profile(const EffnetModel *m, const Args *a) {
         if (p->ms[l][k] == 0) continue;
         char name[64];
         op_name(m, l, (OpKind)k, name, sizeof name);
-        print_row(name, p->ms[l][k] * per, op_flops(m, l, (OpKind)k) / 1e6, total_ms, a->peak);
+        print_row(name, p->ms[l][k] * per, op_flops(m, l, (OpKind)k) / 1e6, total_ms, a->peak, OP_FLOOR(l, (OpKind)k));
       }
     printf("\n");
   }
   print_header("layer kind", a->peak);
   for (int k = 0; k < OP_KINDS; k++)
-    if (kind_ms[k] > 0) print_row(profile_kind_name((OpKind)k), kind_ms[k], kind_mflop[k], total_ms, a->peak);
-  print_row("whole pass (profiled)", total_ms, total_mflop, total_ms, a->peak);
+    if (kind_ms[k] > 0)
+      print_row(profile_kind_name((OpKind)k), kind_ms[k], kind_mflop[k], total_ms, a->peak,
+                a->peak > 0 ? kind_floor[k] : -1.0);
+  print_row("whole pass (profiled)", total_ms, total_mflop, total_ms, a->peak, a->peak > 0 ? total_floor : -1.0);
+#undef OP_FLOOR
   printf("whole pass, not profiled: %.3f ms/image (median of %d), %.1f GFLOP/s", plain_ms, a->runs,
          total_mflop / plain_ms);
   if (a->peak > 0) printf(", %.1f%% of the %.1f GFLOP/s peak", 100.0 * total_mflop / plain_ms / a->peak, a->peak);
   printf("\n");
+  if (a->peak > 0)
+    printf("floor: %.3f ms/image = %.1f MFLOP at the peak (%.3f ms) + %.2f M activations at %.3f ns each "
+           "(%.3f ms%s); the pass runs at %.1f%% of it\n",
+           total_floor, total_mflop, total_mflop / a->peak, total_acts / 1e6, act_ns,
+           total_acts * act_ns * 1e-6 / a->threads, a->threads > 1 ? ", shared by the team" : "",
+           100.0 * total_floor / plain_ms);
   free(plain);
   free(p);
   free(x);
