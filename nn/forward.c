@@ -504,7 +504,8 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   const int layer = PROFILE_BLOCK0 + i;
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
   Pads pad = block_pads(b);
-  if (block_streams(b)) {
+  const int streams = block_streams(b);
+  if (streams) {
     expand_depthwise_streamed(m, ws, b, in, &d, n, ith, nth);
   } else if (s->expand != 1) {
     View e = make_view(ws->e, b->geom.in_size, s->exp_ch, pad);
@@ -518,7 +519,7 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
     depthwise(m, ws, b, in, pad, &d, n, ith, nth); /* stage 1: the block input has the borders */
   }
 #pragma omp barrier
-  mark(ws, ith, layer, block_streams(b) ? OP_EXPAND_DW : OP_DWCONV);
+  mark(ws, ith, layer, streams ? OP_EXPAND_DW : OP_DWCONV);
   finish_pool(ws, s->exp_ch, n, b->geom.out_size, ith, nth);
 #pragma omp barrier
 
