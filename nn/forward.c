@@ -78,8 +78,18 @@ static Pads block_pads(const Block *b) {
 static const Pads kNoPad = {0, 0, 0, 0};
 
 /* Stream a block's expand conv through a ring of rows when its expanded,
- * padded input would not sit comfortably in L2. */
+ * padded input would not sit comfortably in L2 (block_streams). */
 enum { kStreamBytes = 2 * 1024 * 1024 };
+
+/* ... but, on a team, only when its rows are many: every thread's share but
+ * the first expands the k - s rows above it again. On the 15-, 29- and
+ * 48-row layers of B4-B7 that is 7-27 % more expand work per extra thread;
+ * run whole (expand, barrier, depthwise) they took 2 threads 7-13 % less
+ * time over a whole B4-B7 pass (bench/README.md, "Streaming on a team"),
+ * while the layers of 57 rows and more (2-7 % of halo) gain from streaming
+ * or break even. The rule looks at one extra thread's halo whatever the
+ * team's size: larger teams were not measured. */
+#define STREAM_HALO_MAX 0.05
 
 /* A batch runs a block image by image while one image's tensors of the block
  * (input, expanded, depthwise output, output) pass this size: a whole batch
@@ -91,9 +101,12 @@ static size_t padded_row_floats(const Block *b) {
   return (size_t)(b->geom.in_size + b->geom.pad_l + b->geom.pad_r) * b->spec.exp_ch;
 }
 
-static int block_streams(const Block *b) {
+/* Whether block b streams on a workspace planned for `threads` (the same
+ * answer for every pass, so buffers are planned once). */
+static int block_streams(const Block *b, int threads) {
   size_t rows = (size_t)(b->geom.in_size + b->geom.pad_t + b->geom.pad_b);
-  return b->spec.expand != 1 && rows * padded_row_floats(b) * sizeof(float) > kStreamBytes;
+  if (b->spec.expand == 1 || rows * padded_row_floats(b) * sizeof(float) <= kStreamBytes) return 0;
+  return threads == 1 || (double)(b->spec.kernel - b->spec.stride) / b->geom.in_size <= STREAM_HALO_MAX;
 }
 
 static Pads stem_pads(const EffnetModel *m) {
@@ -150,8 +163,9 @@ EffnetWorkspace *effnet_workspace_new(const EffnetModel *m, int max_batch, int n
     const BlockSpec *s = &b->spec;
     size_t xin = view_floats(b->geom.in_size, s->in_ch, input_pads(m, i));
     size_t xout = view_floats(b->geom.out_size, s->out_ch, input_pads(m, i + 1));
-    size_t ex = s->expand != 1 && !block_streams(b) ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
-    if (block_streams(b) && (size_t)s->kernel * padded_row_floats(b) > ring)
+    size_t ex =
+        s->expand != 1 && !block_streams(b, ws->threads) ? view_floats(b->geom.in_size, s->exp_ch, block_pads(b)) : 0;
+    if (block_streams(b, ws->threads) && (size_t)s->kernel * padded_row_floats(b) > ring)
       ring = (size_t)s->kernel * padded_row_floats(b);
     size_t dd = (size_t)b->geom.out_size * b->geom.out_size * s->exp_ch;
     if ((size_t)b->geom.out_size * s->exp_ch > prow) prow = (size_t)b->geom.out_size * s->exp_ch;
@@ -504,7 +518,7 @@ static void block_forward(const EffnetModel *m, EffnetWorkspace *ws, int i, cons
   const int layer = PROFILE_BLOCK0 + i;
   View d = make_view(ws->d, b->geom.out_size, s->exp_ch, kNoPad);
   Pads pad = block_pads(b);
-  const int streams = block_streams(b);
+  const int streams = block_streams(b, ws->threads);
   if (streams) {
     expand_depthwise_streamed(m, ws, b, in, &d, n, ith, nth);
   } else if (s->expand != 1) {

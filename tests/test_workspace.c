@@ -12,7 +12,10 @@
  *    threads than planned (effnet_workspace_use_threads): the shared model's
  *    scheduler picks a job's thread count as it goes, and a result must not
  *    depend on it. B0 and B4 (streamed blocks, whose rows are shared out by
- *    cost), every ISA the machine has. */
+ *    cost), every ISA the machine has; and B4 at 300 px, whose 38-row
+ *    blocks stream on one thread but run whole on a team (forward.c,
+ *    STREAM_HALO_MAX), on the SIMD paths (the scalar one would take minutes
+ *    under the sanitizers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +157,7 @@ int main(void) {
   for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
     test_thread_count_invariance(0, 128, isas[i]);
     test_thread_count_invariance(4, 160, isas[i]);
+    if (isas[i] != EFFNET_ISA_SCALAR) test_thread_count_invariance(4, 300, isas[i]);
   }
   expect_refused(0, 2048, 4096, 2); /* ~1.9 TB */
   expect_refused(7, 2048, 256, 2);  /* ~240 GB */
