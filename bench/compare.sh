@@ -10,6 +10,9 @@
 # Environment (all optional):
 #   EFFNET    our binary                         (default: build/nn/effnet)
 #   EFFNET_ARGS  more arguments for `effnet bench`, e.g. "--isa avx2" (default: none)
+#   ORT_ISA   native (default): ORT's kernels for this CPU; avx2: a copy of ORT whose MLAS keeps
+#             its AVX2 kernels, as on a CPU without AVX-512 (bench/ort_no_avx512.py makes it
+#             in bench/out/ort-avx2); with EFFNET_ARGS="--isa avx2", both engines on AVX2
 #   THREADS   thread counts to measure           (default: "1 2")
 #   BATCH     batch sizes to measure              (default: "1"; above 1, ORT runs
 #             bN.dynbatch.onnx, the same weights with a free batch dimension)
@@ -38,6 +41,7 @@ read -r -a EFFNET_EXTRA <<<"${EFFNET_ARGS:-}"
 THREADS=${THREADS:-"1 2"}
 BATCH=${BATCH:-1}
 METRIC=${METRIC:-wall}
+ORT_ISA=${ORT_ISA:-native}
 ROUNDS=${ROUNDS:-3}
 TARGET_S=${TARGET_S:-4}
 MIN_RUNS=${MIN_RUNS:-3}
@@ -64,7 +68,7 @@ if [ $# -eq 0 ]; then
 else
     for arg in "$@"; do
         case "$arg" in
-            -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
             [bB][0-7]) VARIANTS+=("${arg:1}") ;;
             [0-7])     VARIANTS+=("$arg") ;;
             *) die "unknown variant '$arg' (expected b0 .. b7)" ;;
@@ -97,6 +101,19 @@ if [ ! -f "$ort_pkg" ] || ! grep -q "\"version\": \"$ORT_VERSION\"" "$ort_pkg"; 
     npm install --ignore-scripts --no-save --prefix "$BENCH_DIR" "onnxruntime-node@$ORT_VERSION" >&2 \
         || die "npm install of onnxruntime-node@$ORT_VERSION failed"
 fi
+
+case "$ORT_ISA" in
+    native) ;;
+    avx2)
+        ort_copy="$OUT/ort-avx2/node_modules/onnxruntime-node"
+        if [ ! -f "$ort_copy/package.json" ] || ! grep -q "\"version\": \"$ORT_VERSION\"" "$ort_copy/package.json"; then
+            "$PYTHON" "$BENCH_DIR/ort_no_avx512.py" "$BENCH_DIR/node_modules" "$OUT/ort-avx2" >&2 \
+                || die "could not make ONNX Runtime's AVX2-only copy"
+        fi
+        export ORT_MODULE="$ort_copy"
+        ;;
+    *) die "ORT_ISA is native or avx2, got '$ORT_ISA'" ;;
+esac
 
 missing=()
 for v in "${VARIANTS[@]}"; do
@@ -248,6 +265,7 @@ table=$(
     echo "- date: $started"
     echo "- machine: $(uname -m), $cpu_model, nproc $nproc_n (load average at start: $load_start)"
     echo "- effnet: \`$EFFNET ${EFFNET_ARGS:-}\`"
+    [ "$ORT_ISA" = avx2 ] && echo "- ONNX Runtime: AVX2 kernels only (bench/ort_no_avx512.py: MLAS as on a CPU without AVX-512)"
     echo "- method: batch $BATCH, fp32, torchvision EfficientNet with random weights (bench/make_models.py);"
     echo "  $ROUNDS interleaved rounds of effnet-then-ORT, each measurement ~${TARGET_S} s (>= $MIN_RUNS runs)"
     echo "  reporting its median ms/image; the table shows the median of the round medians."

@@ -63,6 +63,9 @@ function median(values) {
 }
 
 function loadOrt() {
+  // ORT_MODULE: another copy of the package (bench/compare.sh ORT_ISA=avx2 points it at the one
+  // bench/ort_no_avx512.py makes).
+  if (process.env.ORT_MODULE) return require(process.env.ORT_MODULE);
   try {
     return require(path.join(__dirname, 'node_modules', 'onnxruntime-node'));
   } catch (e) {
