@@ -82,13 +82,15 @@ static const Pads kNoPad = {0, 0, 0, 0};
 enum { kStreamBytes = 2 * 1024 * 1024 };
 
 /* ... but, on a team, only when its rows are many: every thread's share but
- * the first expands the k - s rows above it again. On the 15-, 29- and
- * 48-row layers of B4-B7 that is 7-27 % more expand work per extra thread;
- * run whole (expand, barrier, depthwise) they took 2 threads 7-13 % less
- * time over a whole B4-B7 pass (bench/README.md, "Streaming on a team"),
- * while the layers of 57 rows and more (2-7 % of halo) gain from streaming
- * or break even. The rule looks at one extra thread's halo whatever the
- * team's size: larger teams were not measured. */
+ * the first expands the k - s rows above it again. That is 7-27 % more
+ * expand work per extra thread on the 15- to 48-row layers of B4-B7; run
+ * whole (expand, barrier, depthwise) they took 2 threads 7-13 % less time
+ * over a whole B4-B7 pass (bench/README.md, "Streaming on a team"). The
+ * 57-row 5x5 layers of B5 (7 %) came out even either way; the 114-row ones
+ * (2-3 %) gain from streaming. So a team streams 3x3 layers of 40 rows and
+ * more (20 at stride 2) and 5x5 layers of 80 (60). The rule looks at one
+ * extra thread's halo whatever the team's size: larger teams were not
+ * measured. */
 #define STREAM_HALO_MAX 0.05
 
 /* A batch runs a block image by image while one image's tensors of the block
@@ -424,18 +426,41 @@ static void expand_depthwise_streamed(const EffnetModel *m, EffnetWorkspace *ws,
   }
 }
 
+/* Column sums of a rows x C block (rows `stride` floats apart) for channels
+ * [c0, c1), each added in row order, times `scale`, into out[c0..c1): row by
+ * row across the channels, so the adds are independent vectors instead of one
+ * dependent scalar chain per channel, and each channel's sum is the same
+ * sequence of additions as a plain loop over the rows (the same bits). */
+static void column_means(const float *restrict p, ptrdiff_t stride, int rows, int c0, int c1, float scale,
+                         float *restrict out) {
+  for (int ch = c0; ch < c1; ch++) out[ch] = 0.0f;
+  for (int y = 0; y < rows; y++) {
+    const float *r = p + (ptrdiff_t)y * stride;
+    for (int ch = c0; ch < c1; ch++) out[ch] += r[ch];
+  }
+  for (int ch = c0; ch < c1; ch++) out[ch] *= scale;
+}
+
+/* Channel means of n images (each `rows` rows of C channels, rows `stride`
+ * floats apart, images `img_stride` apart) into out[img * out_stride + ch]:
+ * this thread's share of the (image, channel) pairs, an image's channel
+ * range at a time. */
+static void means_share(const float *base, ptrdiff_t img_stride, ptrdiff_t stride, int rows, int C, int n, float scale,
+                        float *out, ptrdiff_t out_stride, int ith, int nth) {
+  long long t0, t1;
+  effnet_share((long long)n * C, ith, nth, &t0, &t1);
+  while (t0 < t1) {
+    const long long img = t0 / C;
+    const int c0 = (int)(t0 - img * C), c1 = t1 - img * C < C ? (int)(t1 - img * C) : C;
+    column_means(base + img * img_stride, stride, rows, c0, c1, scale, out + img * out_stride);
+    t0 = img * C + c1;
+  }
+}
+
 /* Sum the rows' pool sums, in row order, into the per-image channel means. */
 static void finish_pool(EffnetWorkspace *ws, int C, int n, int Ho, int ith, int nth) {
   const float inv = 1.0f / ((float)Ho * (float)Ho);
-  long long t0, t1;
-  effnet_share((long long)n * C, ith, nth, &t0, &t1);
-  for (int t = (int)t0; t < t1; t++) {
-    int img = t / C, ch = t - img * C;
-    const float *p = ws->pool_rows + (size_t)img * Ho * C + ch;
-    float s = 0.0f;
-    for (int y = 0; y < Ho; y++) s += p[(size_t)y * C];
-    ws->pooled[(size_t)img * ws->cmax + ch] = s * inv;
-  }
+  means_share(ws->pool_rows, (ptrdiff_t)Ho * C, C, Ho, C, n, inv, ws->pooled, (ptrdiff_t)ws->cmax, ith, nth);
 }
 
 /* w with row k of B multiplied by gate[k], into dst (shared by the team, in
@@ -462,16 +487,7 @@ static void gate_activations(const EffnetModel *m, const View *x, const float *g
  * feat[n][C]: this thread's share of the (image, channel) sums. */
 static void global_pool(const View *h, float *feat, int n, int ith, int nth) {
   const int C = h->c, hw = h->h * h->w;
-  const float inv = 1.0f / (float)hw;
-  long long t0, t1;
-  effnet_share((long long)n * C, ith, nth, &t0, &t1);
-  for (int t = (int)t0; t < t1; t++) {
-    int img = t / C, ch = t - img * C;
-    const float *p = h->data + img * h->img + ch;
-    float s = 0.0f;
-    for (int i = 0; i < hw; i++) s += p[(size_t)i * C];
-    feat[(size_t)img * C + ch] = s * inv;
-  }
+  means_share(h->data, h->img, C, hw, C, n, 1.0f / (float)hw, feat, C, ith, nth);
 }
 
 /* Planar [n][3][S][S] input -> NHWC with the stem's zero borders: this
